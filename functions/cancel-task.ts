@@ -1,0 +1,10 @@
+import { taskService } from '#lib/container';
+import { apiHandler } from '#lib/http/api-handler';
+import type { TaskService } from '#lib/tasks/service';
+import { TaskPathSchema } from './get-task';
+
+/** POST /api/tasks/{task_id}/cancel: cancels a PENDING or PROCESSING task; a running one stops its work. */
+export const createHandler = (tasks: Pick<TaskService, 'cancel'>) =>
+  apiHandler({ path: TaskPathSchema }, async ({ path }) => ({ statusCode: 200, body: await tasks.cancel(path.task_id) }));
+
+export const handler = createHandler(taskService);

@@ -1,0 +1,209 @@
+import { ConditionalCheckFailedException } from '@aws-sdk/client-dynamodb';
+import { GetCommand, PutCommand, UpdateCommand, type DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
+import { DescribeTableCommand } from '@aws-sdk/client-dynamodb';
+import { unmarshall } from '@aws-sdk/util-dynamodb';
+import { DependencyUnavailableError } from '#lib/errors';
+import { callDependency } from './dependency-call';
+import type { Task, TaskError, TaskStatus } from '#lib/tasks/model';
+import type { StatusChange, TaskStore, TransitionResult } from '#lib/tasks/ports';
+import { sourcesOf } from '#lib/tasks/transitions';
+
+/**
+ * The item as stored. Free-form JSON (metadata, payload, result) is kept as JSON text: DynamoDB's
+ * number type cannot hold every JSON number the SDK is given, and text keeps exactly what the
+ * client sent.
+ */
+interface TaskItem {
+  task_id: string;
+  title: string;
+  description: string;
+  status: TaskStatus;
+  metadata_json: string;
+  payload_json?: string;
+  result_json?: string;
+  error?: TaskError;
+  attempts: number;
+  created_at: string;
+  updated_at: string;
+  started_at?: string;
+  completed_at?: string;
+  canceled_at?: string;
+  lease_expires_at?: string;
+}
+
+export function toItem(task: Task): TaskItem {
+  return {
+    task_id: task.task_id,
+    title: task.title,
+    description: task.description,
+    status: task.status,
+    metadata_json: JSON.stringify(task.metadata),
+    ...(task.payload === undefined ? {} : { payload_json: JSON.stringify(task.payload) }),
+    ...(task.result === null ? {} : { result_json: JSON.stringify(task.result) }),
+    ...(task.error === null ? {} : { error: task.error }),
+    attempts: task.attempts,
+    created_at: task.created_at,
+    updated_at: task.updated_at,
+    ...(task.started_at === null ? {} : { started_at: task.started_at }),
+    ...(task.completed_at === null ? {} : { completed_at: task.completed_at }),
+    ...(task.canceled_at === null ? {} : { canceled_at: task.canceled_at }),
+  };
+}
+
+export function toTask(item: TaskItem): Task {
+  return {
+    task_id: item.task_id,
+    title: item.title,
+    description: item.description,
+    status: item.status,
+    metadata: JSON.parse(item.metadata_json),
+    ...(item.payload_json === undefined ? {} : { payload: JSON.parse(item.payload_json) }),
+    result: item.result_json === undefined ? null : JSON.parse(item.result_json),
+    error: item.error ?? null,
+    attempts: item.attempts,
+    created_at: item.created_at,
+    updated_at: item.updated_at,
+    started_at: item.started_at ?? null,
+    completed_at: item.completed_at ?? null,
+    canceled_at: item.canceled_at ?? null,
+  };
+}
+
+interface UpdateParts {
+  set: Record<string, unknown>;
+  remove: string[];
+  /** Extra condition, ANDed with or ORed onto the status condition as `combine` says. */
+  extra?: { expression: string; values: Record<string, unknown>; combine: 'AND' | 'OR' };
+  incrementAttempts?: boolean;
+}
+
+/** What each move writes besides its status; the status condition itself comes from the transition table. */
+function updatePartsOf(change: StatusChange): UpdateParts {
+  const at = change.at.toISOString();
+  switch (change.to) {
+    case 'PROCESSING':
+      return {
+        set: { started_at: at, lease_expires_at: change.leaseExpiresAt.toISOString() },
+        remove: [],
+        incrementAttempts: true,
+        // A worker that died mid-task leaves its lease to run out; the redelivered message then takes the task over.
+        extra: {
+          expression: '(#status = :processing AND lease_expires_at < :at)',
+          values: { ':processing': 'PROCESSING' },
+          combine: 'OR',
+        },
+      };
+    case 'COMPLETED':
+      return {
+        set: { completed_at: at, result_json: JSON.stringify(change.result ?? null) },
+        remove: ['lease_expires_at'],
+        extra: { expression: 'attempts = :attempt', values: { ':attempt': change.attempt }, combine: 'AND' },
+      };
+    case 'CANCELED':
+      return { set: { canceled_at: at }, remove: ['lease_expires_at'] };
+    case 'FAILED':
+      return { set: { error: change.error }, remove: ['lease_expires_at'] };
+  }
+}
+
+export function buildTransitionUpdate(tableName: string, taskId: string, change: StatusChange) {
+  const parts = updatePartsOf(change);
+  const sources = sourcesOf(change.to);
+  const sourceNames = sources.map((_, index) => `:from${index}`);
+  let condition = `#status IN (${sourceNames.join(', ')})`;
+  if (parts.extra) condition = `(${condition}) ${parts.extra.combine} ${parts.extra.expression}`;
+
+  const set = { status: change.to, updated_at: change.at.toISOString(), ...parts.set };
+  const names: Record<string, string> = { '#status': 'status' };
+  const values: Record<string, unknown> = { ...parts.extra?.values, ':at': change.at.toISOString() };
+  const assignments = Object.entries(set).map(([field, value]) => {
+    names[`#${field}`] = field;
+    values[`:set_${field}`] = value;
+    return `#${field} = :set_${field}`;
+  });
+  sources.forEach((status, index) => (values[sourceNames[index]!] = status));
+
+  let expression = `SET ${assignments.join(', ')}`;
+  if (parts.incrementAttempts) {
+    expression += ' ADD attempts :one';
+    values[':one'] = 1;
+  }
+  if (parts.remove.length > 0) expression += ` REMOVE ${parts.remove.join(', ')}`;
+
+  return new UpdateCommand({
+    TableName: tableName,
+    Key: { task_id: taskId },
+    UpdateExpression: expression,
+    ConditionExpression: condition,
+    ExpressionAttributeNames: names,
+    ExpressionAttributeValues: values,
+    ReturnValues: 'ALL_NEW',
+    ReturnValuesOnConditionCheckFailure: 'ALL_OLD',
+  });
+}
+
+/** The DynamoDB implementation of the task store: one item per task, keyed by `task_id`. */
+export class DynamoDbTaskStore implements TaskStore {
+  constructor(
+    private readonly client: DynamoDBDocumentClient,
+    private readonly tableName: string,
+  ) {}
+
+  async create(task: Task): Promise<void> {
+    await callDependency('task store', () =>
+      this.client.send(
+        new PutCommand({
+          TableName: this.tableName,
+          Item: toItem(task),
+          ConditionExpression: 'attribute_not_exists(task_id)',
+        }),
+      ),
+    );
+  }
+
+  async get(taskId: string): Promise<Task | undefined> {
+    const { Item } = await callDependency('task store', () =>
+      this.client.send(new GetCommand({ TableName: this.tableName, Key: { task_id: taskId }, ConsistentRead: true })),
+    );
+    return Item ? toTask(Item as TaskItem) : undefined;
+  }
+
+  async getStatus(taskId: string): Promise<TaskStatus | undefined> {
+    const { Item } = await callDependency('task store', () =>
+      this.client.send(
+        new GetCommand({
+          TableName: this.tableName,
+          Key: { task_id: taskId },
+          ProjectionExpression: '#status',
+          ExpressionAttributeNames: { '#status': 'status' },
+          ConsistentRead: true,
+        }),
+      ),
+    );
+    return Item?.status as TaskStatus | undefined;
+  }
+
+  async transition(taskId: string, change: StatusChange): Promise<TransitionResult> {
+    try {
+      const { Attributes } = await this.client.send(buildTransitionUpdate(this.tableName, taskId, change));
+      return { applied: true, task: toTask(Attributes as TaskItem) };
+    } catch (error) {
+      if (error instanceof ConditionalCheckFailedException) {
+        // The old item comes back in attribute-value form even through the document client.
+        if (!error.Item) return { applied: false };
+        const item = unmarshall(error.Item) as TaskItem;
+        return {
+          applied: false,
+          current: toTask(item),
+          ...(item.lease_expires_at ? { leaseExpiresAt: new Date(item.lease_expires_at) } : {}),
+        };
+      }
+      throw new DependencyUnavailableError('task store', { cause: error });
+    }
+  }
+
+  async ping(): Promise<void> {
+    await callDependency('task store', () => this.client.send(new DescribeTableCommand({ TableName: this.tableName })));
+  }
+
+}

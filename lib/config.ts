@@ -1,0 +1,39 @@
+import { z } from 'zod';
+
+const positiveInt = z.coerce.number().int().positive();
+const nonNegativeInt = z.coerce.number().int().nonnegative();
+
+/**
+ * Everything the functions read from the environment, validated once at cold start so a bad
+ * deployment fails loudly on its first invocation instead of on some later request.
+ * Endpoints are not here on purpose: the AWS SDK reads AWS_ENDPOINT_URL_DYNAMODB and
+ * AWS_ENDPOINT_URL_SQS itself, so the same code runs on AWS, LocalStack and the embedded stack.
+ */
+export const ConfigSchema = z.object({
+  TASKS_TABLE: z.string().min(1),
+  TASKS_QUEUE_URL: z.url(),
+  /** Simulated work time of one task. */
+  TASK_WORK_MS: nonNegativeInt.default(3000),
+  /** How long a claimed task belongs to its worker; past it, a redelivered message takes the task over. */
+  PROCESSING_LEASE_SECONDS: positiveInt.default(60),
+  /** How often a running task checks whether it was canceled. */
+  CANCEL_POLL_MS: positiveInt.default(250),
+  /** First retry delay of a failed record; doubled on each further receive. */
+  RETRY_BASE_DELAY_SECONDS: nonNegativeInt.default(10),
+  /** The queue's maxReceiveCount, so the processor knows which attempt is the last. */
+  MAX_RECEIVE_COUNT: positiveInt.default(3),
+});
+
+export type Config = z.infer<typeof ConfigSchema>;
+
+export class ConfigurationError extends Error {
+  override readonly name = 'ConfigurationError';
+}
+
+export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
+  const parsed = ConfigSchema.safeParse(env);
+  if (!parsed.success) {
+    throw new ConfigurationError(`Invalid configuration:\n${z.prettifyError(parsed.error)}`);
+  }
+  return parsed.data;
+}

@@ -1,0 +1,32 @@
+import { createDocumentClient, createSqsClient } from '#lib/aws/clients';
+import { DynamoDbTaskStore } from '#lib/aws/dynamodb-task-store';
+import { SqsTaskQueue } from '#lib/aws/sqs-task-queue';
+import { systemClock } from '#lib/clock';
+import { loadConfig } from '#lib/config';
+import { logger } from '#lib/logger';
+import { createTaskProcessor } from '#lib/tasks/processing';
+import { createTaskService } from '#lib/tasks/service';
+import { simulatedWork } from '#lib/tasks/work';
+
+/**
+ * The composition root: configuration, SDK clients and adapters are made once per Lambda
+ * container, at cold start, and shared by every invocation that container serves.
+ */
+export const config = loadConfig();
+
+export const taskStore = new DynamoDbTaskStore(createDocumentClient(), config.TASKS_TABLE);
+export const taskQueue = new SqsTaskQueue(createSqsClient(), config.TASKS_QUEUE_URL);
+
+export const taskService = createTaskService({ store: taskStore, queue: taskQueue, clock: systemClock, logger });
+
+export const taskProcessor = createTaskProcessor({
+  store: taskStore,
+  queue: taskQueue,
+  clock: systemClock,
+  logger,
+  work: simulatedWork(config.TASK_WORK_MS),
+  leaseSeconds: config.PROCESSING_LEASE_SECONDS,
+  cancelPollMs: config.CANCEL_POLL_MS,
+  retryBaseDelaySeconds: config.RETRY_BASE_DELAY_SECONDS,
+  maxReceiveCount: config.MAX_RECEIVE_COUNT,
+});

@@ -1,0 +1,111 @@
+import middy from '@middy/core';
+import httpHeaderNormalizer from '@middy/http-header-normalizer';
+import httpJsonBodyParser from '@middy/http-json-body-parser';
+import { injectLambdaContext } from '@aws-lambda-powertools/logger/middleware';
+import type { APIGatewayProxyEvent, APIGatewayProxyResult, Context } from 'aws-lambda';
+import { z } from 'zod';
+import { logger } from '#lib/logger';
+import { HttpRequestError, mapError, type ErrorBody } from './errors';
+
+/** The contract's limit on a request body, checked on the raw bytes before any parsing. */
+export const MAX_BODY_BYTES = 256 * 1024;
+
+export interface ApiSchemas {
+  body?: z.ZodType;
+  path?: z.ZodType;
+  query?: z.ZodType;
+}
+
+type Parsed<S> = S extends z.ZodType ? z.output<S> : undefined;
+
+export interface ApiRequest<S extends ApiSchemas> {
+  body: Parsed<S['body']>;
+  path: Parsed<S['path']>;
+  query: Parsed<S['query']>;
+  headers: Record<string, string | undefined>;
+  requestId: string;
+}
+
+export interface ApiResponse {
+  statusCode: number;
+  body: unknown;
+  headers?: Record<string, string>;
+}
+
+const JSON_HEADERS = { 'Content-Type': 'application/json', 'Cache-Control': 'no-store' };
+
+export function jsonResponse({ statusCode, body, headers }: ApiResponse): APIGatewayProxyResult {
+  return { statusCode, headers: { ...JSON_HEADERS, ...headers }, body: JSON.stringify(body) };
+}
+
+function requestIdOf(event: APIGatewayProxyEvent, context: Context): string {
+  return event.requestContext?.requestId ?? context.awsRequestId;
+}
+
+/** Refuses an oversized body from its raw size, before a byte of it is parsed. */
+const bodySizeLimit = (maxBytes: number): middy.MiddlewareObj<APIGatewayProxyEvent, APIGatewayProxyResult> => ({
+  before: ({ event }) => {
+    if (typeof event.body !== 'string') return;
+    const size = event.isBase64Encoded ? Buffer.from(event.body, 'base64').length : Buffer.byteLength(event.body);
+    if (size > maxBytes) {
+      throw new HttpRequestError(413, 'PAYLOAD_TOO_LARGE', `The request body is ${size} bytes; at most ${maxBytes} are allowed`);
+    }
+  },
+});
+
+/** Turns every error into the contract's JSON error; a 5xx is logged with its cause and shows the client nothing of it. */
+const errorResponses = (): middy.MiddlewareObj<APIGatewayProxyEvent, APIGatewayProxyResult> => ({
+  onError: (request) => {
+    const mapped = mapError(request.error);
+    const requestId = requestIdOf(request.event, request.context);
+    if (mapped.statusCode >= 500) logger.error('Request failed', { request_id: requestId, error: request.error });
+    else logger.info('Request refused', { request_id: requestId, status_code: mapped.statusCode, code: mapped.code });
+    const body: ErrorBody = {
+      error: { code: mapped.code, message: mapped.message, details: mapped.details },
+      request_id: requestId,
+    };
+    request.response = jsonResponse({ statusCode: mapped.statusCode, body, ...(mapped.headers ? { headers: mapped.headers } : {}) });
+  },
+});
+
+function formatIssues(issues: z.core.$ZodIssue[], prefix: string) {
+  return issues.map((issue) => {
+    const path = [prefix, ...issue.path.map(String)].filter(Boolean).join('.');
+    return { path, message: issue.message };
+  });
+}
+
+function parsePart(schema: z.ZodType | undefined, value: unknown, part: string): unknown {
+  if (!schema) return undefined;
+  const parsed = schema.safeParse(value);
+  if (parsed.success) return parsed.data;
+  const details = formatIssues(parsed.error.issues, part === 'body' ? '' : part);
+  const message = details.map((d) => (d.path ? `${d.path}: ${d.message}` : d.message)).join('; ');
+  throw new HttpRequestError(400, 'VALIDATION_ERROR', message, details);
+}
+
+/**
+ * One API Gateway (REST, v1) handler: logging with the request id, header normalization, the body
+ * size limit and JSON parsing where a body is expected, zod parsing of body, path and query, and
+ * the contract's error shape for every failure. `handle` gets parsed input and returns JSON.
+ */
+export function apiHandler<S extends ApiSchemas>(schemas: S, handle: (request: ApiRequest<S>) => Promise<ApiResponse>) {
+  const chain = middy<APIGatewayProxyEvent, APIGatewayProxyResult>()
+    .use(injectLambdaContext(logger, { resetKeys: true }))
+    .use(errorResponses())
+    .use(httpHeaderNormalizer());
+  if (schemas.body) chain.use(bodySizeLimit(MAX_BODY_BYTES)).use(httpJsonBodyParser());
+
+  return chain.handler(async (event, context) => {
+    const requestId = requestIdOf(event, context);
+    logger.appendKeys({ request_id: requestId });
+    const request = {
+      body: parsePart(schemas.body, event.body, 'body'),
+      path: parsePart(schemas.path, event.pathParameters ?? {}, 'path'),
+      query: parsePart(schemas.query, event.queryStringParameters ?? {}, 'query'),
+      headers: event.headers ?? {},
+      requestId,
+    } as ApiRequest<S>;
+    return jsonResponse(await handle(request));
+  });
+}

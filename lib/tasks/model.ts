@@ -1,0 +1,84 @@
+import { z } from 'zod';
+
+export const TASK_STATUSES = ['PENDING', 'PROCESSING', 'COMPLETED', 'FAILED', 'CANCELED'] as const;
+export const TaskStatusSchema = z.enum(TASK_STATUSES);
+export type TaskStatus = z.infer<typeof TaskStatusSchema>;
+
+export const MAX_TITLE_LENGTH = 255;
+export const MAX_DESCRIPTION_LENGTH = 10_000;
+
+export const TaskIdSchema = z.uuid({ error: 'must be a UUID' });
+
+/** What a client may send to create a task; unknown fields are refused so a typo never passes silently. */
+export const SubmitTaskSchema = z.strictObject({
+  title: z
+    .string({ error: 'must be a string' })
+    .trim()
+    .min(1, 'must not be empty')
+    .max(MAX_TITLE_LENGTH, `must be at most ${MAX_TITLE_LENGTH} characters`),
+  description: z
+    .string({ error: 'must be a string' })
+    .trim()
+    .min(1, 'must not be empty')
+    .max(MAX_DESCRIPTION_LENGTH, `must be at most ${MAX_DESCRIPTION_LENGTH} characters`),
+  metadata: z.record(z.string(), z.json(), { error: 'must be a JSON object' }).default({}),
+  payload: z.json().optional(),
+});
+export type SubmitTaskInput = z.infer<typeof SubmitTaskSchema>;
+
+export const TaskErrorSchema = z.object({ code: z.string(), message: z.string() });
+export type TaskError = z.infer<typeof TaskErrorSchema>;
+
+const timestamp = z.iso.datetime();
+
+/** The task as stored and as returned by the API. */
+export const TaskSchema = z.object({
+  task_id: z.uuid(),
+  title: z.string(),
+  description: z.string(),
+  status: TaskStatusSchema,
+  metadata: z.record(z.string(), z.json()),
+  payload: z.json().optional(),
+  result: z.json().nullable(),
+  error: TaskErrorSchema.nullable(),
+  attempts: z.number().int().nonnegative(),
+  created_at: timestamp,
+  updated_at: timestamp,
+  started_at: timestamp.nullable(),
+  completed_at: timestamp.nullable(),
+  canceled_at: timestamp.nullable(),
+});
+export type Task = z.infer<typeof TaskSchema>;
+
+export const SubmittedTaskSchema = z.object({
+  task_id: z.uuid(),
+  status: z.literal('PENDING'),
+  message: z.string(),
+  created_at: timestamp,
+});
+export type SubmittedTask = z.infer<typeof SubmittedTaskSchema>;
+
+/** A freshly submitted task: every lifecycle field starts empty. */
+export function newTask(input: SubmitTaskInput, taskId: string, now: Date): Task {
+  const at = now.toISOString();
+  return {
+    task_id: taskId,
+    title: input.title,
+    description: input.description,
+    status: 'PENDING',
+    metadata: input.metadata,
+    ...(input.payload === undefined ? {} : { payload: input.payload }),
+    result: null,
+    error: null,
+    attempts: 0,
+    created_at: at,
+    updated_at: at,
+    started_at: null,
+    completed_at: null,
+    canceled_at: null,
+  };
+}
+
+/** The message that carries a task through the queue: its id and nothing else, so the store stays the truth. */
+export const TaskMessageSchema = z.strictObject({ task_id: z.uuid() });
+export type TaskMessage = z.infer<typeof TaskMessageSchema>;

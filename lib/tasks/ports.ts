@@ -1,0 +1,42 @@
+import type { Task, TaskError, TaskMessage, TaskStatus } from './model';
+
+/**
+ * One status move, with what it records. The store turns each into a single conditional write
+ * whose condition comes from the transition table (`sourcesOf(to)`), never from a hand-written list.
+ */
+export type StatusChange =
+  /** Claim a task for work: `attempts + 1`, `started_at`, and a lease; also takes over a PROCESSING task whose lease ran out. */
+  | { to: 'PROCESSING'; at: Date; leaseExpiresAt: Date }
+  /** Only the holder of the current attempt may complete, so a worker that lost its lease changes nothing. */
+  | { to: 'COMPLETED'; at: Date; attempt: number; result: unknown }
+  | { to: 'CANCELED'; at: Date }
+  | { to: 'FAILED'; at: Date; error: TaskError };
+
+export type TransitionResult =
+  | { applied: true; task: Task }
+  /**
+   * The condition refused the move: `current` is the task as it stood (absent when there is no
+   * such task), with the lease of the worker holding it, if any.
+   */
+  | { applied: false; current?: Task; leaseExpiresAt?: Date };
+
+/** Where tasks live: the single source of truth for their status. */
+export interface TaskStore {
+  /** Stores a new task; never overwrites an existing one. */
+  create(task: Task): Promise<void>;
+  get(taskId: string): Promise<Task | undefined>;
+  /** The status alone, read strongly consistent: what a running task polls to notice a cancel. */
+  getStatus(taskId: string): Promise<TaskStatus | undefined>;
+  transition(taskId: string, change: StatusChange): Promise<TransitionResult>;
+  /** Throws when the store does not answer. */
+  ping(): Promise<void>;
+}
+
+/** How tasks reach the processor. */
+export interface TaskQueue {
+  enqueue(message: TaskMessage): Promise<void>;
+  /** Hides a received message for `delaySeconds` before it is delivered again: the retry backoff. */
+  retryAfter(receiptHandle: string, delaySeconds: number): Promise<void>;
+  /** Throws when the queue does not answer. */
+  ping(): Promise<void>;
+}

@@ -1,0 +1,182 @@
+import type { Clock } from '#lib/clock';
+import type { AppLogger } from '#lib/logger';
+import { TaskMessageSchema, type Task } from './model';
+import type { TaskQueue, TaskStore } from './ports';
+import { isFinal } from './transitions';
+import type { TaskWork } from './work';
+
+/** A received queue message, as plain data: the domain never sees an SQS event. */
+export interface ReceivedMessage {
+  body: string;
+  receiptHandle: string;
+  /** 1 on the first delivery. */
+  receiveCount: number;
+}
+
+/** How one message ended when it is acknowledged (deleted from the queue). */
+export type ProcessOutcome = 'completed' | 'canceled' | 'already-final' | 'superseded';
+
+/** The message cannot name a task: retrying will not help, so it only waits for the dead-letter queue. */
+export class PoisonMessageError extends Error {
+  override readonly name = 'PoisonMessageError';
+}
+
+/** Another worker holds a live lease on the task; try again once that lease has run out. */
+export class TaskLeasedError extends Error {
+  override readonly name = 'TaskLeasedError';
+  constructor(
+    readonly taskId: string,
+    readonly retryAfterSeconds: number,
+  ) {
+    super(`Task ${taskId} is being processed by another worker`);
+  }
+}
+
+export interface ProcessingDeps {
+  store: TaskStore;
+  queue: TaskQueue;
+  clock: Clock;
+  logger: AppLogger;
+  work: TaskWork;
+  leaseSeconds: number;
+  cancelPollMs: number;
+  retryBaseDelaySeconds: number;
+  maxReceiveCount: number;
+}
+
+const MAX_RETRY_DELAY_SECONDS = 900;
+
+/** The delay before the next delivery of a failed message: doubled per receive, capped, and zero on the last receive so it reaches the dead-letter queue at once. */
+export function retryDelaySeconds(receiveCount: number, baseSeconds: number, maxReceiveCount: number): number {
+  if (receiveCount >= maxReceiveCount) return 0;
+  return Math.min(baseSeconds * 2 ** (receiveCount - 1), MAX_RETRY_DELAY_SECONDS);
+}
+
+/** The processor's use cases: work one queued task, and fail one that ran out of attempts. */
+export function createTaskProcessor(deps: ProcessingDeps) {
+  const { store, queue, clock, logger } = deps;
+
+  function parseMessage(body: string): string {
+    let json: unknown;
+    try {
+      json = JSON.parse(body);
+    } catch {
+      throw new PoisonMessageError('Message body is not JSON');
+    }
+    const parsed = TaskMessageSchema.safeParse(json);
+    if (!parsed.success) throw new PoisonMessageError('Message body is not a task message');
+    return parsed.data.task_id;
+  }
+
+  /** Runs the work, aborting it as soon as a poll sees the task CANCELED. */
+  async function workUnlessCanceled(task: Task): Promise<{ canceled: true } | { canceled: false; result: unknown }> {
+    const controller = new AbortController();
+    let canceled = false;
+    const poll = setInterval(() => {
+      store.getStatus(task.task_id).then(
+        (status) => {
+          if (status === 'CANCELED') {
+            canceled = true;
+            controller.abort();
+          }
+        },
+        (error: unknown) => logger.warn('Cancel check failed; the work goes on', { task_id: task.task_id, error }),
+      );
+    }, deps.cancelPollMs);
+    try {
+      const result = await deps.work(task, controller.signal);
+      return { canceled: false, result };
+    } catch (error) {
+      if (canceled) return { canceled: true };
+      throw error;
+    } finally {
+      clearInterval(poll);
+    }
+  }
+
+  async function processOnce(taskId: string): Promise<ProcessOutcome> {
+    const now = clock.now();
+    const claim = await store.transition(taskId, {
+      to: 'PROCESSING',
+      at: now,
+      leaseExpiresAt: new Date(now.getTime() + deps.leaseSeconds * 1000),
+    });
+    if (!claim.applied) {
+      if (!claim.current) throw new PoisonMessageError(`Task ${taskId} does not exist`);
+      if (isFinal(claim.current.status)) return 'already-final';
+      const leaseLeftMs = (claim.leaseExpiresAt?.getTime() ?? now.getTime()) - now.getTime();
+      throw new TaskLeasedError(taskId, Math.max(1, Math.ceil(leaseLeftMs / 1000)));
+    }
+    const task = claim.task;
+    logger.info('Task started', { task_id: taskId, attempt: task.attempts });
+
+    const work = await workUnlessCanceled(task);
+    if (work.canceled) {
+      logger.info('Task work stopped: canceled', { task_id: taskId });
+      return 'canceled';
+    }
+    const completion = await store.transition(taskId, {
+      to: 'COMPLETED',
+      at: clock.now(),
+      attempt: task.attempts,
+      result: work.result,
+    });
+    if (completion.applied) {
+      logger.info('Task completed', { task_id: taskId, attempt: task.attempts });
+      return 'completed';
+    }
+    // The condition refused: a cancel won the race, or a newer attempt owns the task now.
+    const status = completion.current?.status;
+    logger.info('Task completion refused', { task_id: taskId, status });
+    return status === 'CANCELED' ? 'canceled' : 'superseded';
+  }
+
+  return {
+    /**
+     * Processes one message. Resolves when the message may be deleted; throws when it must
+     * come back, after setting its backoff delay.
+     */
+    async process(message: ReceivedMessage): Promise<ProcessOutcome> {
+      let taskId: string | undefined;
+      try {
+        taskId = parseMessage(message.body);
+        return await processOnce(taskId);
+      } catch (error) {
+        const backoff = retryDelaySeconds(message.receiveCount, deps.retryBaseDelaySeconds, deps.maxReceiveCount);
+        const delay = error instanceof TaskLeasedError ? Math.max(backoff, error.retryAfterSeconds) : backoff;
+        logger.warn('Task processing failed; the message will be retried', {
+          task_id: taskId,
+          receive_count: message.receiveCount,
+          retry_in_seconds: delay,
+          error,
+        });
+        await queue
+          .retryAfter(message.receiptHandle, delay)
+          .catch((visibilityError: unknown) =>
+            logger.warn('Could not set the retry delay; the queue default applies', { error: visibilityError }),
+          );
+        throw error;
+      }
+    },
+
+    /** Marks FAILED the task of a message that reached the dead-letter queue; final tasks stay as they are. */
+    async failDeadLetter(message: ReceivedMessage): Promise<void> {
+      let taskId: string;
+      try {
+        taskId = parseMessage(message.body);
+      } catch (error) {
+        logger.error('Dead letter names no task; dropped', { body: message.body.slice(0, 1024), error });
+        return;
+      }
+      const outcome = await store.transition(taskId, {
+        to: 'FAILED',
+        at: clock.now(),
+        error: { code: 'PROCESSING_FAILED', message: `Processing failed after ${deps.maxReceiveCount} attempts` },
+      });
+      if (outcome.applied) logger.warn('Task failed', { task_id: taskId });
+      else logger.info('Dead letter for a task already final or unknown', { task_id: taskId, status: outcome.current?.status });
+    },
+  };
+}
+
+export type TaskProcessor = ReturnType<typeof createTaskProcessor>;

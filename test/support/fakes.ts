@@ -1,0 +1,134 @@
+import { DependencyUnavailableError } from '#lib/errors';
+import type { Clock } from '#lib/clock';
+import type { AppLogger } from '#lib/logger';
+import type { Task, TaskMessage, TaskStatus } from '#lib/tasks/model';
+import type { StatusChange, TaskQueue, TaskStore, TransitionResult } from '#lib/tasks/ports';
+import { sourcesOf } from '#lib/tasks/transitions';
+
+type Stored = { task: Task; leaseExpiresAt?: Date };
+
+/** An in-memory task store with the DynamoDB store's conditions, for unit tests. */
+export class InMemoryTaskStore implements TaskStore {
+  readonly items = new Map<string, Stored>();
+  /** When set, every call fails as DynamoDB does when it is unreachable. */
+  down = false;
+  calls = { create: 0, get: 0, getStatus: 0, transition: 0 };
+
+  async create(task: Task): Promise<void> {
+    this.calls.create++;
+    this.guard();
+    if (this.items.has(task.task_id)) throw new Error(`duplicate ${task.task_id}`);
+    this.items.set(task.task_id, { task: structuredClone(task) });
+  }
+
+  async get(taskId: string): Promise<Task | undefined> {
+    this.calls.get++;
+    this.guard();
+    const stored = this.items.get(taskId);
+    return stored && structuredClone(stored.task);
+  }
+
+  async getStatus(taskId: string): Promise<TaskStatus | undefined> {
+    this.calls.getStatus++;
+    this.guard();
+    return this.items.get(taskId)?.task.status;
+  }
+
+  async transition(taskId: string, change: StatusChange): Promise<TransitionResult> {
+    this.calls.transition++;
+    this.guard();
+    const stored = this.items.get(taskId);
+    if (!stored) return { applied: false };
+    const { task } = stored;
+    let allowed = sourcesOf(change.to).includes(task.status);
+    if (change.to === 'PROCESSING' && task.status === 'PROCESSING' && stored.leaseExpiresAt) {
+      allowed ||= stored.leaseExpiresAt < change.at;
+    }
+    if (change.to === 'COMPLETED') allowed &&= task.attempts === change.attempt;
+    if (!allowed) {
+      return {
+        applied: false,
+        current: structuredClone(task),
+        ...(stored.leaseExpiresAt ? { leaseExpiresAt: stored.leaseExpiresAt } : {}),
+      };
+    }
+    const at = change.at.toISOString();
+    task.status = change.to;
+    task.updated_at = at;
+    delete stored.leaseExpiresAt;
+    switch (change.to) {
+      case 'PROCESSING':
+        task.attempts += 1;
+        task.started_at = at;
+        stored.leaseExpiresAt = change.leaseExpiresAt;
+        break;
+      case 'COMPLETED':
+        task.completed_at = at;
+        task.result = (change.result ?? null) as Task['result'];
+        break;
+      case 'CANCELED':
+        task.canceled_at = at;
+        break;
+      case 'FAILED':
+        task.error = change.error;
+        break;
+    }
+    return { applied: true, task: structuredClone(task) };
+  }
+
+  async ping(): Promise<void> {
+    this.guard();
+  }
+
+  private guard() {
+    if (this.down) throw new DependencyUnavailableError('task store', { cause: new Error('connect ECONNREFUSED 127.0.0.1:8000') });
+  }
+}
+
+/** An in-memory queue that records what was sent and what was postponed. */
+export class InMemoryTaskQueue implements TaskQueue {
+  readonly messages: TaskMessage[] = [];
+  readonly retries: Array<{ receiptHandle: string; delaySeconds: number }> = [];
+  down = false;
+
+  async enqueue(message: TaskMessage): Promise<void> {
+    this.guard();
+    this.messages.push(message);
+  }
+
+  async retryAfter(receiptHandle: string, delaySeconds: number): Promise<void> {
+    this.guard();
+    this.retries.push({ receiptHandle, delaySeconds });
+  }
+
+  async ping(): Promise<void> {
+    this.guard();
+  }
+
+  private guard() {
+    if (this.down) {
+      throw new DependencyUnavailableError('task queue', {
+        cause: new Error('AWS.SimpleQueueService.NonExistentQueue: arn:aws:sqs:secret'),
+      });
+    }
+  }
+}
+
+/** A clock tests move by hand. */
+export class ManualClock implements Clock {
+  constructor(private current = new Date('2026-11-23T09:00:00.000Z')) {}
+  now(): Date {
+    return new Date(this.current);
+  }
+  advance(ms: number): void {
+    this.current = new Date(this.current.getTime() + ms);
+  }
+}
+
+export const silentLogger: AppLogger = {
+  debug: () => undefined,
+  info: () => undefined,
+  warn: () => undefined,
+  error: () => undefined,
+  appendKeys: () => undefined,
+};

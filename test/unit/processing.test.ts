@@ -1,0 +1,241 @@
+import { createHandler as createProcessHandler } from '#functions/process-tasks';
+import { createHandler as createDeadLetterHandler } from '#functions/fail-dead-letters';
+import { newTask } from '#lib/tasks/model';
+import { createTaskProcessor, retryDelaySeconds, type ProcessingDeps } from '#lib/tasks/processing';
+import { simulatedWork, type TaskWork } from '#lib/tasks/work';
+import { InMemoryTaskQueue, InMemoryTaskStore, ManualClock, silentLogger } from '../support/fakes';
+import { lambdaContext, sqsEvent, sqsRecord } from '../support/events';
+
+const ID = (n: number) => `00000000-0000-4000-8000-${String(n).padStart(12, '0')}`;
+
+function setup(overrides: Partial<ProcessingDeps> = {}) {
+  const store = new InMemoryTaskStore();
+  const queue = new InMemoryTaskQueue();
+  const clock = new ManualClock();
+  const deps: ProcessingDeps = {
+    store,
+    queue,
+    clock,
+    logger: silentLogger,
+    work: simulatedWork(0),
+    leaseSeconds: 30,
+    cancelPollMs: 5,
+    retryBaseDelaySeconds: 10,
+    maxReceiveCount: 3,
+    ...overrides,
+  };
+  const processor = createTaskProcessor(deps);
+  const seed = async (n: number, payload?: unknown) => {
+    await store.create(newTask({ title: 't', description: 'd', metadata: {}, payload }, ID(n), clock.now()));
+    return ID(n);
+  };
+  const message = (taskId: string, receiveCount = 1) => ({
+    body: JSON.stringify({ task_id: taskId }),
+    receiptHandle: `receipt-${taskId}-${receiveCount}`,
+    receiveCount,
+  });
+  return { store, queue, clock, processor, seed, message };
+}
+
+describe('processing one message', () => {
+  it('moves a task PENDING -> PROCESSING -> COMPLETED with the payload size as result', async () => {
+    const { processor, seed, message, store } = setup();
+    const id = await seed(1, { any: 'json' });
+    await expect(processor.process(message(id))).resolves.toBe('completed');
+    expect(store.items.get(id)!.task).toMatchObject({
+      status: 'COMPLETED',
+      attempts: 1,
+      result: { payload_bytes: Buffer.byteLength('{"any":"json"}') },
+      started_at: expect.any(String),
+      completed_at: expect.any(String),
+      error: null,
+    });
+    expect(store.items.get(id)!.leaseExpiresAt).toBeUndefined();
+  });
+
+  it('reports 0 payload bytes for a task without payload', async () => {
+    const { processor, seed, message, store } = setup();
+    const id = await seed(2);
+    await processor.process(message(id));
+    expect(store.items.get(id)!.task.result).toEqual({ payload_bytes: 0 });
+  });
+
+  it('changes nothing when the same message comes three times', async () => {
+    const { processor, seed, message, store } = setup();
+    const id = await seed(3);
+    const outcomes = [];
+    for (let i = 1; i <= 3; i++) outcomes.push(await processor.process(message(id, i)));
+    expect(outcomes).toEqual(['completed', 'already-final', 'already-final']);
+    expect(store.items.get(id)!.task).toMatchObject({ status: 'COMPLETED', attempts: 1 });
+  });
+
+  it('runs a concurrent duplicate only once: the second delivery waits for the lease', async () => {
+    let release!: () => void;
+    const gate = new Promise<void>((resolve) => (release = resolve));
+    let runs = 0;
+    const work: TaskWork = async () => {
+      runs++;
+      await gate;
+      return 'done';
+    };
+    const { processor, seed, message, store, queue } = setup({ work });
+    const id = await seed(4);
+    const first = processor.process(message(id, 1));
+    await expect(processor.process(message(id, 2))).rejects.toThrow(/another worker/);
+    expect(queue.retries.at(-1)).toEqual({ receiptHandle: `receipt-${id}-2`, delaySeconds: 30 });
+    release();
+    await expect(first).resolves.toBe('completed');
+    expect(runs).toBe(1);
+    expect(store.items.get(id)!.task.attempts).toBe(1);
+  });
+
+  it('acknowledges a CANCELED task without touching it', async () => {
+    const { processor, seed, message, store, clock } = setup();
+    const id = await seed(5);
+    await store.transition(id, { to: 'CANCELED', at: clock.now() });
+    const before = structuredClone(store.items.get(id)!.task);
+    await expect(processor.process(message(id))).resolves.toBe('already-final');
+    expect(store.items.get(id)!.task).toEqual(before);
+  });
+
+  it('stops the work when the task is canceled while PROCESSING, and never completes it', async () => {
+    const { processor, seed, message, store, clock } = setup({ work: simulatedWork(60_000) });
+    const id = await seed(6);
+    const started = Date.now();
+    const running = processor.process(message(id));
+    while (store.items.get(id)!.task.status !== 'PROCESSING') await new Promise((r) => setTimeout(r, 1));
+    await store.transition(id, { to: 'CANCELED', at: clock.now() });
+    await expect(running).resolves.toBe('canceled');
+    expect(Date.now() - started).toBeLessThan(5_000);
+    expect(store.items.get(id)!.task).toMatchObject({ status: 'CANCELED', completed_at: null, result: null });
+  });
+
+  it('keeps a cancel that lands between the work and the completion write', async () => {
+    const { processor, seed, message, store, clock } = setup({
+      work: async (task) => {
+        await store.transition(task.task_id, { to: 'CANCELED', at: clock.now() });
+        return 'late';
+      },
+      cancelPollMs: 60_000,
+    });
+    const id = await seed(7);
+    await expect(processor.process(message(id))).resolves.toBe('canceled');
+    expect(store.items.get(id)!.task.status).toBe('CANCELED');
+  });
+
+  it('takes over a task whose worker died: the lease ran out and the redelivered message finishes it', async () => {
+    const { processor, seed, message, store, clock } = setup();
+    const id = await seed(8);
+    // A worker claimed it and died.
+    await store.transition(id, { to: 'PROCESSING', at: clock.now(), leaseExpiresAt: new Date(clock.now().getTime() + 30_000) });
+    clock.advance(31_000);
+    await expect(processor.process(message(id, 2))).resolves.toBe('completed');
+    expect(store.items.get(id)!.task).toMatchObject({ status: 'COMPLETED', attempts: 2 });
+  });
+
+  it('refuses the completion of a worker that lost its lease to a newer attempt', async () => {
+    const { store, seed, clock } = setup();
+    const id = await seed(9);
+    const lease = () => new Date(clock.now().getTime() + 1_000);
+    await store.transition(id, { to: 'PROCESSING', at: clock.now(), leaseExpiresAt: lease() });
+    clock.advance(2_000);
+    await store.transition(id, { to: 'PROCESSING', at: clock.now(), leaseExpiresAt: lease() });
+    const stale = await store.transition(id, { to: 'COMPLETED', at: clock.now(), attempt: 1, result: 'old' });
+    expect(stale.applied).toBe(false);
+    const current = await store.transition(id, { to: 'COMPLETED', at: clock.now(), attempt: 2, result: 'new' });
+    expect(current.applied).toBe(true);
+  });
+
+  it.each([
+    ['not JSON', 'not json'],
+    ['JSON without a task id', '{"id":1}'],
+    ['an unknown task id', JSON.stringify({ task_id: ID(999) })],
+  ])('fails a poison message (%s) so it is retried towards the dead-letter queue', async (_, body) => {
+    const { processor, queue } = setup();
+    await expect(processor.process({ body, receiptHandle: 'r', receiveCount: 1 })).rejects.toThrow();
+    expect(queue.retries).toEqual([{ receiptHandle: 'r', delaySeconds: 10 }]);
+  });
+
+  it('fails when DynamoDB is down, leaving the task PENDING for the retry', async () => {
+    const { processor, seed, message, store, queue } = setup();
+    const id = await seed(10);
+    store.down = true;
+    await expect(processor.process(message(id))).rejects.toThrow(/unavailable/);
+    store.down = false;
+    expect(store.items.get(id)!.task.status).toBe('PENDING');
+    expect(queue.retries).toHaveLength(1);
+  });
+});
+
+describe('retry backoff', () => {
+  it.each([
+    [1, 10],
+    [2, 20],
+    [3, 0],
+    [5, 0],
+  ])('receive %i waits %i s (zero on the last, so the message reaches the DLQ at once)', (receive, delay) => {
+    expect(retryDelaySeconds(receive, 10, 3)).toBe(delay);
+  });
+
+  it('is capped at 15 minutes', () => {
+    expect(retryDelaySeconds(9, 10, 20)).toBe(900);
+  });
+});
+
+describe('the processor handler', () => {
+  it('works a batch concurrently and reports only the failing record', async () => {
+    const work: TaskWork = async (task) => {
+      if (task.title === 'boom') throw new Error('work failed');
+      await new Promise((resolve) => setTimeout(resolve, 100));
+      return 'ok';
+    };
+    const { processor, store, clock } = setup({ work });
+    const ids = [ID(21), ID(22), ID(23), ID(24)];
+    for (const [index, id] of ids.entries()) {
+      await store.create(newTask({ title: index === 2 ? 'boom' : 't', description: 'd', metadata: {} }, id, clock.now()));
+    }
+    const records = ids.map((id) => sqsRecord(JSON.stringify({ task_id: id })));
+    const handler = createProcessHandler(processor);
+    const started = Date.now();
+    const response = await handler(sqsEvent(records), lambdaContext());
+    // Concurrent: four 100 ms jobs take about 100 ms, not 400.
+    expect(Date.now() - started).toBeLessThan(350);
+    expect(response).toEqual({ batchItemFailures: [{ itemIdentifier: records[2]!.messageId }] });
+    expect(ids.map((id) => store.items.get(id)!.task.status)).toEqual(['COMPLETED', 'COMPLETED', 'PROCESSING', 'COMPLETED']);
+  });
+
+  it('reports every record of a batch that failed whole, instead of throwing', async () => {
+    const { processor } = setup();
+    const records = [sqsRecord('x'), sqsRecord('y')];
+    const response = await createProcessHandler(processor)(sqsEvent(records), lambdaContext());
+    expect(response.batchItemFailures.map((f) => f.itemIdentifier)).toEqual(records.map((r) => r.messageId));
+  });
+});
+
+describe('the dead-letter handler', () => {
+  it('marks FAILED the tasks that ran out of attempts, and leaves final ones alone', async () => {
+    const { processor, seed, store, clock } = setup();
+    const pending = await seed(31);
+    const processing = await seed(32);
+    const completed = await seed(33);
+    await store.transition(processing, { to: 'PROCESSING', at: clock.now(), leaseExpiresAt: clock.now() });
+    await store.transition(completed, { to: 'PROCESSING', at: clock.now(), leaseExpiresAt: clock.now() });
+    await store.transition(completed, { to: 'COMPLETED', at: clock.now(), attempt: 1, result: null });
+    const records = [pending, processing, completed].map((id) => sqsRecord(JSON.stringify({ task_id: id }), 4));
+    records.push(sqsRecord('poison', 4));
+    const response = await createDeadLetterHandler(processor)(sqsEvent(records), lambdaContext());
+    expect(response.batchItemFailures).toEqual([]);
+    expect(store.items.get(pending)!.task).toMatchObject({ status: 'FAILED', error: { code: 'PROCESSING_FAILED' } });
+    expect(store.items.get(processing)!.task.status).toBe('FAILED');
+    expect(store.items.get(completed)!.task.status).toBe('COMPLETED');
+  });
+
+  it('reports a dead letter whose task could not be marked, so it is tried again', async () => {
+    const { processor, seed, store } = setup();
+    const id = await seed(34);
+    store.down = true;
+    const record = sqsRecord(JSON.stringify({ task_id: id }), 4);
+    const response = await createDeadLetterHandler(processor)(sqsEvent([record]), lambdaContext());
+    expect(response.batchItemFailures).toEqual([{ itemIdentifier: record.messageId }]);
+  });
+});
