@@ -88,8 +88,8 @@ function updatePartsOf(change: StatusChange): UpdateParts {
         incrementAttempts: true,
         // A worker that died mid-task leaves its lease to run out; the redelivered message then takes the task over.
         extra: {
-          expression: '(#status = :processing AND lease_expires_at < :at)',
-          values: { ':processing': 'PROCESSING' },
+          expression: '(#status = :processing AND lease_expires_at < :now)',
+          values: { ':processing': 'PROCESSING', ':now': at },
           combine: 'OR',
         },
       };
@@ -115,7 +115,7 @@ export function buildTransitionUpdate(tableName: string, taskId: string, change:
 
   const set = { status: change.to, updated_at: change.at.toISOString(), ...parts.set };
   const names: Record<string, string> = { '#status': 'status' };
-  const values: Record<string, unknown> = { ...parts.extra?.values, ':at': change.at.toISOString() };
+  const values: Record<string, unknown> = { ...parts.extra?.values };
   const assignments = Object.entries(set).map(([field, value]) => {
     names[`#${field}`] = field;
     values[`:set_${field}`] = value;

@@ -1,6 +1,6 @@
 import { createHandler as createProcessHandler } from '#functions/process-tasks';
 import { createHandler as createDeadLetterHandler } from '#functions/fail-dead-letters';
-import { newTask } from '#lib/tasks/model';
+import { newTask, type SubmitTaskInput } from '#lib/tasks/model';
 import { createTaskProcessor, retryDelaySeconds, type ProcessingDeps } from '#lib/tasks/processing';
 import { simulatedWork, type TaskWork } from '#lib/tasks/work';
 import { InMemoryTaskQueue, InMemoryTaskStore, ManualClock, silentLogger } from '../support/fakes';
@@ -25,7 +25,7 @@ function setup(overrides: Partial<ProcessingDeps> = {}) {
     ...overrides,
   };
   const processor = createTaskProcessor(deps);
-  const seed = async (n: number, payload?: unknown) => {
+  const seed = async (n: number, payload?: SubmitTaskInput['payload']) => {
     await store.create(newTask({ title: 't', description: 'd', metadata: {}, payload }, ID(n), clock.now()));
     return ID(n);
   };

@@ -1,0 +1,70 @@
+import { execFile } from 'node:child_process';
+import { join } from 'node:path';
+import { promisify } from 'node:util';
+
+/** A CloudFormation resource as `serverless print` shows it. */
+export interface CfnResource {
+  Type: string;
+  Properties: Record<string, unknown>;
+}
+
+/** An `sqs` event of a function: what Lambda's event source mapping would do on AWS. */
+export interface SqsTrigger {
+  functionKey: string;
+  functionName: string;
+  queueLogicalId: string;
+  batchSize: number;
+  maximumBatchingWindow: number;
+  reportBatchItemFailures: boolean;
+  maximumConcurrency?: number;
+}
+
+/** What the embedded stack needs to know of serverless.yml: the same file AWS deploys from. */
+export interface ServiceDefinition {
+  service: string;
+  stage: string;
+  resources: Record<string, CfnResource>;
+  triggers: SqsTrigger[];
+}
+
+interface PrintedService {
+  service: string | { name: string };
+  functions: Record<string, { events?: Array<Record<string, unknown>> }>;
+  resources?: { Resources?: Record<string, CfnResource> };
+}
+
+export const serverlessBin = (projectRoot: string) => join(projectRoot, 'node_modules', 'serverless', 'bin', 'serverless.js');
+
+/** Resolves serverless.yml for `stage` with the Serverless Framework itself (`serverless print`). */
+export async function readServiceDefinition(stage: string, projectRoot = process.cwd()): Promise<ServiceDefinition> {
+  const { stdout } = await promisify(execFile)(
+    process.execPath,
+    [serverlessBin(projectRoot), 'print', '--stage', stage, '--format', 'json'],
+    { cwd: projectRoot, env: { ...process.env, SLS_TELEMETRY_DISABLED: '1' }, maxBuffer: 16 * 1024 * 1024 },
+  );
+  return parseServiceDefinition(JSON.parse(stdout.slice(stdout.indexOf('{'))) as PrintedService, stage);
+}
+
+export function parseServiceDefinition(printed: PrintedService, stage: string): ServiceDefinition {
+  const service = typeof printed.service === 'string' ? printed.service : printed.service.name;
+  const triggers: SqsTrigger[] = [];
+  for (const [functionKey, fn] of Object.entries(printed.functions)) {
+    for (const event of fn.events ?? []) {
+      const sqs = event.sqs as Record<string, unknown> | undefined;
+      if (!sqs) continue;
+      const arn = sqs.arn as { 'Fn::GetAtt'?: [string, string] } | string;
+      const logicalId = typeof arn === 'object' ? arn['Fn::GetAtt']?.[0] : undefined;
+      if (!logicalId) throw new Error(`${functionKey}: the embedded stack needs sqs.arn as !GetAtt <Queue>.Arn`);
+      triggers.push({
+        functionKey,
+        functionName: `${service}-${stage}-${functionKey}`,
+        queueLogicalId: logicalId,
+        batchSize: Number(sqs.batchSize ?? 10),
+        maximumBatchingWindow: Number(sqs.maximumBatchingWindow ?? 0),
+        reportBatchItemFailures: sqs.functionResponseType === 'ReportBatchItemFailures',
+        ...(sqs.maximumConcurrency === undefined ? {} : { maximumConcurrency: Number(sqs.maximumConcurrency) }),
+      });
+    }
+  }
+  return { service, stage, resources: printed.resources?.Resources ?? {}, triggers };
+}

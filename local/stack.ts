@@ -1,0 +1,163 @@
+import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import { InvokeCommand, LambdaClient } from '@aws-sdk/client-lambda';
+import { SQSClient } from '@aws-sdk/client-sqs';
+import type { SQSBatchResponse } from 'aws-lambda';
+import { LOCAL_CREDENTIALS, LOCAL_REGION, startDynamoDbLocal, startSqsEmulator, type Emulator } from './emulators';
+import { freePort, startProcess, waitUntilReady, type ManagedProcess } from './processes';
+import { createResources, type CreatedResources } from './resources';
+import { readServiceDefinition, serverlessBin, type ServiceDefinition } from './service-definition';
+import { startQueueTrigger, type BatchInvoker, type QueueTrigger } from './trigger';
+
+export interface LocalStackOptions {
+  /** API port; 0 picks a free one. */
+  port?: number;
+  /** Simulated work time of a task. */
+  workMs?: number;
+  retryBaseDelaySeconds?: number;
+  cancelPollMs?: number;
+  /** Overrides the queues' visibility timeout (tests want crashed batches back quickly). */
+  visibilityTimeoutSeconds?: number;
+  /** Batches each SQS trigger works at once, as the event source mapping's maximum concurrency. */
+  maxConcurrency?: number;
+  logLevel?: string;
+  /** Print serverless-offline's output (the functions' logs) to this process's stdout. */
+  echo?: boolean;
+  stage?: string;
+  projectRoot?: string;
+}
+
+export interface LocalStack {
+  apiUrl: string;
+  /** Environment that points the AWS SDK and the service's configuration at this stack. */
+  env: Record<string, string>;
+  definition: ServiceDefinition;
+  resources: CreatedResources;
+  stop(): Promise<void>;
+}
+
+export const DEFAULT_TRIGGER_CONCURRENCY = 10;
+
+/** Invokes a function through serverless-offline's Lambda API, as the event source mapping invokes it on AWS. */
+function lambdaInvoker(lambda: LambdaClient, functionName: string): BatchInvoker {
+  return async (event) => {
+    const response = await lambda.send(
+      new InvokeCommand({ FunctionName: functionName, Payload: Buffer.from(JSON.stringify(event)) }),
+    );
+    const payload = response.Payload ? Buffer.from(response.Payload).toString() : '';
+    if (response.FunctionError) throw new Error(`${functionName} failed: ${payload}`);
+    return payload ? (JSON.parse(payload) as SQSBatchResponse) : undefined;
+  };
+}
+
+/**
+ * The whole service on this machine, no Docker: DynamoDB Local and an SQS emulator, the table and
+ * queues serverless.yml declares, serverless-offline serving the API and the functions, and an
+ * SQS trigger per `sqs` event of serverless.yml.
+ */
+export async function startLocalStack(options: LocalStackOptions = {}): Promise<LocalStack> {
+  const projectRoot = options.projectRoot ?? process.cwd();
+  const stage = options.stage ?? 'local';
+  const stops: Array<() => Promise<void>> = [];
+  const stop = async () => {
+    for (const step of stops.reverse()) await step().catch(() => undefined);
+  };
+
+  try {
+    const [dynamoPort, sqsPort, apiPort, lambdaPort] = await Promise.all([
+      freePort(),
+      freePort(),
+      options.port ? Promise.resolve(options.port) : freePort(),
+      freePort(),
+    ]);
+    const [dynamo, sqsEmulator, definition] = await Promise.all([
+      startDynamoDbLocal(dynamoPort, projectRoot).then(register),
+      startSqsEmulator(sqsPort).then(register),
+      readServiceDefinition(stage, projectRoot),
+    ]);
+    function register(emulator: Emulator) {
+      stops.push(() => emulator.stop());
+      return emulator;
+    }
+
+    const clientConfig = { region: LOCAL_REGION, credentials: LOCAL_CREDENTIALS };
+    const dynamodb = new DynamoDBClient({ ...clientConfig, endpoint: dynamo.endpoint });
+    const sqs = new SQSClient({ ...clientConfig, endpoint: sqsEmulator.endpoint });
+    stops.push(async () => {
+      dynamodb.destroy();
+      sqs.destroy();
+    });
+    const resources = await createResources(definition, { dynamodb, sqs }, {
+      ...(options.visibilityTimeoutSeconds === undefined ? {} : { visibilityTimeoutSeconds: options.visibilityTimeoutSeconds }),
+    });
+    const tasksQueue = resources.queues.TasksQueue;
+    if (!tasksQueue) throw new Error('serverless.yml declares no TasksQueue');
+
+    const env: Record<string, string> = {
+      AWS_REGION: LOCAL_REGION,
+      AWS_ACCESS_KEY_ID: LOCAL_CREDENTIALS.accessKeyId,
+      AWS_SECRET_ACCESS_KEY: LOCAL_CREDENTIALS.secretAccessKey,
+      AWS_ENDPOINT_URL_DYNAMODB: dynamo.endpoint,
+      AWS_ENDPOINT_URL_SQS: sqsEmulator.endpoint,
+      TASKS_QUEUE_URL: tasksQueue.url,
+      TASKS_TABLE: Object.values(resources.tables)[0] ?? '',
+      AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED: 'true',
+    };
+    const offline: ManagedProcess = startProcess(
+      process.execPath,
+      [serverlessBin(projectRoot), 'offline', 'start', '--stage', stage],
+      {
+        ...process.env,
+        ...env,
+        PORT: String(apiPort),
+        LAMBDA_PORT: String(lambdaPort),
+        SLS_TELEMETRY_DISABLED: '1',
+        ...(options.workMs === undefined ? {} : { TASK_WORK_MS: String(options.workMs) }),
+        ...(options.retryBaseDelaySeconds === undefined ? {} : { RETRY_BASE_DELAY_SECONDS: String(options.retryBaseDelaySeconds) }),
+        ...(options.cancelPollMs === undefined ? {} : { CANCEL_POLL_MS: String(options.cancelPollMs) }),
+        ...(options.logLevel === undefined ? {} : { LOG_LEVEL: options.logLevel }),
+      },
+      options.echo ?? false,
+    );
+    stops.push(() => offline.stop());
+    const apiUrl = `http://127.0.0.1:${apiPort}/api`;
+    await waitUntilReady(
+      'serverless-offline',
+      async () => {
+        const response = await fetch(`${apiUrl}/health`);
+        if (response.status !== 200) throw new Error(`health answered ${response.status}: ${await response.text()}`);
+      },
+      offline,
+      120_000,
+    );
+
+    const lambda = new LambdaClient({ ...clientConfig, endpoint: `http://127.0.0.1:${lambdaPort}` });
+    stops.push(async () => lambda.destroy());
+    const triggers: QueueTrigger[] = definition.triggers.map((trigger) => {
+      const queue = resources.queues[trigger.queueLogicalId];
+      if (!queue) throw new Error(`${trigger.functionKey}: no queue ${trigger.queueLogicalId}`);
+      return startQueueTrigger({
+        sqs,
+        queueUrl: queue.url,
+        queueArn: queue.arn,
+        region: LOCAL_REGION,
+        invoke: lambdaInvoker(lambda, trigger.functionName),
+        batchSize: trigger.batchSize,
+        batchingWindowSeconds: trigger.maximumBatchingWindow,
+        maxConcurrency: options.maxConcurrency ?? DEFAULT_TRIGGER_CONCURRENCY,
+        reportBatchItemFailures: trigger.reportBatchItemFailures,
+        onError: (error) => {
+          if (options.echo) console.error(`[trigger ${trigger.functionKey}] ${error.message}`);
+        },
+      });
+    });
+    // Triggers stop first: no batch may start while the functions go away.
+    stops.push(async () => {
+      await Promise.all(triggers.map((trigger) => trigger.stop()));
+    });
+
+    return { apiUrl, env, definition, resources, stop };
+  } catch (error) {
+    await stop();
+    throw error;
+  }
+}

@@ -1,0 +1,28 @@
+import { DEFAULT_TRIGGER_CONCURRENCY, startLocalStack } from './stack';
+
+/** `npm start`: the whole service on this machine until Ctrl-C. */
+async function main() {
+  const numberFromEnv = (name: string) => (process.env[name] === undefined ? undefined : Number(process.env[name]));
+  console.log('Starting the embedded stack (DynamoDB Local, SQS emulator, serverless-offline)...');
+  const stack = await startLocalStack({
+    port: numberFromEnv('PORT') ?? 3000,
+    maxConcurrency: numberFromEnv('LOCAL_TRIGGER_CONCURRENCY') ?? DEFAULT_TRIGGER_CONCURRENCY,
+    echo: true,
+  });
+  console.log(`\nTask API ready at ${stack.apiUrl}   (Ctrl-C to stop)\n`);
+  let stopping = false;
+  const shutdown = async () => {
+    if (stopping) return;
+    stopping = true;
+    console.log('\nStopping...');
+    await stack.stop();
+    process.exit(0);
+  };
+  process.on('SIGINT', shutdown);
+  process.on('SIGTERM', shutdown);
+}
+
+main().catch((error: unknown) => {
+  console.error(error);
+  process.exit(1);
+});
