@@ -45,7 +45,7 @@ export function startProcess(command: string, args: string[], env: NodeJS.Proces
     async stop() {
       if (child.exitCode !== null || child.signalCode !== null) return;
       child.kill('SIGTERM');
-      const killed = await Promise.race([exited.then(() => true), sleep(5_000).then(() => false)]);
+      const killed = await Promise.race([exited.then(() => true), sleep(5_000, undefined, { ref: false }).then(() => false)]);
       if (!killed) {
         child.kill('SIGKILL');
         await exited;

@@ -2,6 +2,7 @@ import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { InvokeCommand, LambdaClient } from '@aws-sdk/client-lambda';
 import { SQSClient } from '@aws-sdk/client-sqs';
 import type { SQSBatchResponse } from 'aws-lambda';
+import { get } from 'node:http';
 import { LOCAL_CREDENTIALS, LOCAL_REGION, startDynamoDbLocal, startSqsEmulator, type Emulator } from './emulators';
 import { freePort, startProcess, waitUntilReady, type ManagedProcess } from './processes';
 import { createResources, type CreatedResources } from './resources';
@@ -9,8 +10,11 @@ import { readServiceDefinition, serverlessBin, type ServiceDefinition } from './
 import { startQueueTrigger, type BatchInvoker, type QueueTrigger } from './trigger';
 
 export interface LocalStackOptions {
-  /** API port; 0 picks a free one. */
+  /** API port; unset picks a free one. */
   port?: number;
+  /** Emulator ports; unset picks free ones. */
+  dynamoDbPort?: number;
+  sqsPort?: number;
   /** Simulated work time of a task. */
   workMs?: number;
   retryBaseDelaySeconds?: number;
@@ -36,6 +40,16 @@ export interface LocalStack {
 }
 
 export const DEFAULT_TRIGGER_CONCURRENCY = 10;
+
+/** The status of a GET on a fresh connection: a pooled keep-alive socket would hold the launcher open after stop. */
+function httpStatus(url: string): Promise<number> {
+  return new Promise((resolve, reject) => {
+    get(url, { agent: false }, (response) => {
+      response.resume();
+      resolve(response.statusCode ?? 0);
+    }).on('error', reject);
+  });
+}
 
 /** Invokes a function through serverless-offline's Lambda API, as the event source mapping invokes it on AWS. */
 function lambdaInvoker(lambda: LambdaClient, functionName: string): BatchInvoker {
@@ -63,10 +77,11 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
   };
 
   try {
+    const pick = (port?: number) => (port === undefined ? freePort() : Promise.resolve(port));
     const [dynamoPort, sqsPort, apiPort, lambdaPort] = await Promise.all([
-      freePort(),
-      freePort(),
-      options.port ? Promise.resolve(options.port) : freePort(),
+      pick(options.dynamoDbPort),
+      pick(options.sqsPort),
+      pick(options.port),
       freePort(),
     ]);
     const [dynamo, sqsEmulator, definition] = await Promise.all([
@@ -123,8 +138,8 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
     await waitUntilReady(
       'serverless-offline',
       async () => {
-        const response = await fetch(`${apiUrl}/health`);
-        if (response.status !== 200) throw new Error(`health answered ${response.status}: ${await response.text()}`);
+        const status = await httpStatus(`${apiUrl}/health`);
+        if (status !== 200) throw new Error(`health answered ${status}`);
       },
       offline,
       120_000,

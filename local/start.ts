@@ -6,10 +6,15 @@ async function main() {
   console.log('Starting the embedded stack (DynamoDB Local, SQS emulator, serverless-offline)...');
   const stack = await startLocalStack({
     port: numberFromEnv('PORT') ?? 3000,
+    dynamoDbPort: numberFromEnv('DYNAMODB_PORT') ?? 8000,
+    sqsPort: numberFromEnv('SQS_PORT') ?? 9324,
     maxConcurrency: numberFromEnv('LOCAL_TRIGGER_CONCURRENCY') ?? DEFAULT_TRIGGER_CONCURRENCY,
     echo: true,
   });
-  console.log(`\nTask API ready at ${stack.apiUrl}   (Ctrl-C to stop)\n`);
+  console.log(`\nTask API ready at ${stack.apiUrl}   (Ctrl-C to stop)`);
+  console.log('Environment for `serverless invoke local` and scripts against this stack:');
+  for (const [name, value] of Object.entries(stack.env)) console.log(`  ${name}=${value}`);
+  console.log('');
   let stopping = false;
   const shutdown = async () => {
     if (stopping) return;

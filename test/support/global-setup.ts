@@ -1,1 +1,26 @@
-export default async function globalSetup() {}
+import { startLocalStack, type LocalStack } from '../../local/stack';
+
+/** Settings of the stack the integration and end-to-end suites share: short work, quick retries. */
+export const TEST_STACK = { workMs: 1_000, cancelPollMs: 100, retryBaseDelaySeconds: 0, visibilityTimeoutSeconds: 5 };
+
+const state = globalThis as typeof globalThis & { __testStack?: { stack?: LocalStack; users: number } };
+
+/**
+ * Starts the embedded stack once for every project that needs it, unless TEST_API_URL says the
+ * suites run against another deployment (LocalStack), whose endpoints then come from the environment.
+ */
+export default async function globalSetup() {
+  if (state.__testStack) {
+    state.__testStack.users++;
+    return;
+  }
+  state.__testStack = { users: 1 };
+  if (process.env.TEST_API_URL) return;
+  const stack = await startLocalStack({ ...TEST_STACK, logLevel: 'WARN' });
+  state.__testStack.stack = stack;
+  Object.assign(process.env, stack.env, {
+    TEST_API_URL: stack.apiUrl,
+    TEST_DEAD_LETTER_QUEUE_URL: stack.resources.queues.TasksDeadLetterQueue?.url ?? '',
+    TEST_TASK_WORK_MS: String(TEST_STACK.workMs),
+  });
+}

@@ -1,0 +1,100 @@
+import { eventually, stackEnv } from '../support/stack-env';
+
+const { apiUrl, workMs } = stackEnv();
+
+async function call(method: string, path: string, body?: unknown, headers: Record<string, string> = {}) {
+  const response = await fetch(`${apiUrl}${path}`, {
+    method,
+    headers: body === undefined ? headers : { 'Content-Type': 'application/json', ...headers },
+    ...(body === undefined ? {} : { body: typeof body === 'string' ? body : JSON.stringify(body) }),
+  });
+  const text = await response.text();
+  return { status: response.status, headers: response.headers, body: text ? JSON.parse(text) : undefined };
+}
+
+const submit = (body: unknown = { title: 'Resize image', description: 'Make a 200px thumbnail', payload: { any: 'json' } }) =>
+  call('POST', '/tasks', body);
+const getTask = (id: string) => call('GET', `/tasks/${id}`);
+const waitForStatus = (id: string, statuses: string[]) =>
+  eventually(async () => {
+    const { body } = await getTask(id);
+    return statuses.includes(body.status) ? body : undefined;
+  });
+
+describe('the task API over HTTP, through serverless-offline and the local SQS trigger', () => {
+  it('takes a task from submit through PENDING/PROCESSING to COMPLETED', async () => {
+    const submitted = await submit();
+    expect(submitted.status).toBe(202);
+    expect(submitted.headers.get('location')).toBe(`/api/tasks/${submitted.body.task_id}`);
+    expect(submitted.body).toMatchObject({ status: 'PENDING', created_at: expect.any(String) });
+
+    const first = await getTask(submitted.body.task_id);
+    expect(first.status).toBe(200);
+    expect(['PENDING', 'PROCESSING']).toContain(first.body.status);
+
+    const processing = await waitForStatus(submitted.body.task_id, ['PROCESSING', 'COMPLETED']);
+    const completed = await waitForStatus(submitted.body.task_id, ['COMPLETED']);
+    expect(completed).toMatchObject({
+      status: 'COMPLETED',
+      attempts: 1,
+      result: { payload_bytes: 14 },
+      error: null,
+      canceled_at: null,
+    });
+    const workedMs = Date.parse(completed.completed_at) - Date.parse(completed.started_at);
+    expect(workedMs).toBeGreaterThanOrEqual(workMs);
+    expect(processing.started_at).toBe(completed.started_at);
+  });
+
+  it('keeps a task canceled while PROCESSING as CANCELED, never COMPLETED', async () => {
+    const { body } = await submit();
+    await waitForStatus(body.task_id, ['PROCESSING']);
+    const canceled = await call('POST', `/tasks/${body.task_id}/cancel`);
+    expect(canceled.status).toBe(200);
+    expect(canceled.body).toMatchObject({ status: 'CANCELED', canceled_at: expect.any(String) });
+    // Longer than the work would have taken: the completion write must have been refused.
+    await new Promise((resolve) => setTimeout(resolve, workMs + 500));
+    expect((await getTask(body.task_id)).body).toMatchObject({ status: 'CANCELED', completed_at: null, result: null });
+  });
+
+  it('cancels a PENDING task at once, and answers 200 to a second cancel', async () => {
+    const { body } = await submit();
+    const first = await call('POST', `/tasks/${body.task_id}/cancel`);
+    const second = await call('POST', `/tasks/${body.task_id}/cancel`);
+    expect(first.status).toBe(200);
+    expect(second.status).toBe(200);
+    expect(second.body.status).toBe('CANCELED');
+  });
+
+  it('refuses to cancel a COMPLETED task with 409 TASK_NOT_CANCELABLE', async () => {
+    const { body } = await submit();
+    await waitForStatus(body.task_id, ['COMPLETED']);
+    const refused = await call('POST', `/tasks/${body.task_id}/cancel`);
+    expect(refused.status).toBe(409);
+    expect(refused.body.error).toMatchObject({ code: 'TASK_NOT_CANCELABLE', details: [{ status: 'COMPLETED' }] });
+  });
+
+  it.each([
+    ['an unknown route', 'GET', '/nothing-here', undefined, {}, 404, 'NOT_FOUND'],
+    ['an unknown method on a known path', 'DELETE', '/tasks', undefined, {}, 404, 'NOT_FOUND'],
+    ['an unknown task', 'GET', '/tasks/3f1c0e7a-2c1b-4b8e-9d55-0c7f3d0f4a11', undefined, {}, 404, 'NOT_FOUND'],
+    ['a task id that is not a UUID', 'GET', '/tasks/abc', undefined, {}, 400, 'VALIDATION_ERROR'],
+    ['a body that is not JSON', 'POST', '/tasks', '{"title":', {}, 400, 'INVALID_JSON'],
+    ['an empty title', 'POST', '/tasks', { title: ' ', description: 'd' }, {}, 400, 'VALIDATION_ERROR'],
+    ['a text body', 'POST', '/tasks', 'hello', { 'Content-Type': 'text/plain' }, 415, 'UNSUPPORTED_MEDIA_TYPE'],
+    ['a body of 256 KiB + 1 byte', 'POST', '/tasks', 'x'.repeat(256 * 1024 + 1), {}, 413, 'PAYLOAD_TOO_LARGE'],
+  ] as const)('answers %s with the contract error', async (_, method, path, body, headers, status, code) => {
+    const response = await call(method, path, body, headers);
+    expect(response.status).toBe(status);
+    expect(response.headers.get('content-type')).toMatch(/^application\/json/);
+    expect(response.body).toEqual({
+      error: { code, message: expect.any(String), details: expect.any(Array) },
+      request_id: expect.any(String),
+    });
+  });
+
+  it('reports health', async () => {
+    const response = await call('GET', '/health');
+    expect(response).toMatchObject({ status: 200, body: { status: 'ok' } });
+  });
+});

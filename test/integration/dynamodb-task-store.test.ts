@@ -1,0 +1,121 @@
+import { randomUUID } from 'node:crypto';
+import { createDocumentClient } from '#lib/aws/clients';
+import { DynamoDbTaskStore } from '#lib/aws/dynamodb-task-store';
+import { newTask, TASK_STATUSES, type TaskStatus } from '#lib/tasks/model';
+import type { StatusChange } from '#lib/tasks/ports';
+import { canTransition } from '#lib/tasks/transitions';
+import { stackEnv } from '../support/stack-env';
+
+const { tableName } = stackEnv();
+const client = createDocumentClient();
+const store = new DynamoDbTaskStore(client, tableName);
+afterAll(() => client.destroy());
+
+const at = (offsetMs = 0) => new Date(Date.UTC(2026, 10, 23, 9, 0, 0) + offsetMs);
+const LEASE_MS = 30_000;
+
+function change(to: TaskStatus, attempt = 1): StatusChange {
+  switch (to) {
+    case 'PROCESSING':
+      return { to, at: at(1_000), leaseExpiresAt: at(1_000 + LEASE_MS) };
+    case 'COMPLETED':
+      return { to, at: at(2_000), attempt, result: { payload_bytes: 2 } };
+    case 'CANCELED':
+      return { to, at: at(2_000) };
+    case 'FAILED':
+      return { to, at: at(2_000), error: { code: 'PROCESSING_FAILED', message: 'boom' } };
+    case 'PENDING':
+      throw new Error('nothing moves a task back to PENDING');
+  }
+}
+
+/** A stored task brought to `status` through allowed moves only. */
+async function taskIn(status: TaskStatus): Promise<string> {
+  const id = randomUUID();
+  await store.create(newTask({ title: 't', description: 'd', metadata: { k: 'v' }, payload: [1] }, id, at()));
+  const path: Record<TaskStatus, TaskStatus[]> = {
+    PENDING: [],
+    PROCESSING: ['PROCESSING'],
+    COMPLETED: ['PROCESSING', 'COMPLETED'],
+    FAILED: ['FAILED'],
+    CANCELED: ['CANCELED'],
+  };
+  for (const step of path[status]) expect((await store.transition(id, change(step))).applied).toBe(true);
+  return id;
+}
+
+describe('DynamoDbTaskStore against DynamoDB Local', () => {
+  it('stores and reads back a task exactly, including JSON DynamoDB numbers cannot hold', async () => {
+    const id = randomUUID();
+    // Numbers past 2^53 and below DynamoDB's range, as a client's JSON would carry them.
+    const payload = JSON.parse('{"big": 12345678901234567890, "tiny": 1e-300, "text": "héllo 🌍", "nested": [null, true, {}]}');
+    const task = newTask({ title: 'T', description: 'D', metadata: { priority: 'high' }, payload }, id, at());
+    await store.create(task);
+    expect(await store.get(id)).toEqual(task);
+    expect(await store.getStatus(id)).toBe('PENDING');
+  });
+
+  it('never overwrites an existing task', async () => {
+    const id = await taskIn('COMPLETED');
+    await expect(store.create(newTask({ title: 'x', description: 'y', metadata: {} }, id, at()))).rejects.toThrow();
+    expect(await store.getStatus(id)).toBe('COMPLETED');
+  });
+
+  it('answers undefined for a task that does not exist', async () => {
+    expect(await store.get(randomUUID())).toBeUndefined();
+    expect(await store.getStatus(randomUUID())).toBeUndefined();
+    expect(await store.transition(randomUUID(), change('CANCELED'))).toEqual({ applied: false });
+  });
+
+  const targets = TASK_STATUSES.filter((s) => s !== 'PENDING');
+  const cases = TASK_STATUSES.flatMap((from) => targets.map((to) => [from, to] as const));
+
+  it.each(cases)('from %s, a move to %s is applied exactly when the transition table allows it', async (from, to) => {
+    const id = await taskIn(from);
+    const outcome = await store.transition(id, change(to));
+    expect(outcome.applied).toBe(canTransition(from, to));
+    if (outcome.applied) {
+      expect(outcome.task.status).toBe(to);
+    } else {
+      // The refusal carries the task as it stood, read by the same conditional write.
+      expect(outcome.current?.status).toBe(from);
+    }
+    expect(await store.getStatus(id)).toBe(outcome.applied ? to : from);
+  });
+
+  it('records each move: attempts and started_at on claim, result on completion, error on failure', async () => {
+    const id = await taskIn('PENDING');
+    const claimed = await store.transition(id, change('PROCESSING'));
+    expect(claimed).toMatchObject({ applied: true, task: { attempts: 1, started_at: at(1_000).toISOString() } });
+    const completed = await store.transition(id, change('COMPLETED'));
+    expect(completed).toMatchObject({
+      applied: true,
+      task: { status: 'COMPLETED', result: { payload_bytes: 2 }, completed_at: at(2_000).toISOString() },
+    });
+    const failed = await store.transition(await taskIn('PENDING'), change('FAILED'));
+    expect(failed).toMatchObject({ applied: true, task: { error: { code: 'PROCESSING_FAILED', message: 'boom' } } });
+  });
+
+  it('lets a claim take over a PROCESSING task only once its lease has run out', async () => {
+    const id = await taskIn('PROCESSING');
+    const early = await store.transition(id, { to: 'PROCESSING', at: at(2_000), leaseExpiresAt: at(60_000) });
+    expect(early).toMatchObject({ applied: false, current: { status: 'PROCESSING' }, leaseExpiresAt: at(1_000 + LEASE_MS) });
+    const late = await store.transition(id, { to: 'PROCESSING', at: at(2_000 + LEASE_MS), leaseExpiresAt: at(90_000) });
+    expect(late).toMatchObject({ applied: true, task: { attempts: 2 } });
+    // The first worker's completion is now refused; the current attempt's is applied.
+    expect((await store.transition(id, change('COMPLETED', 1))).applied).toBe(false);
+    expect((await store.transition(id, change('COMPLETED', 2))).applied).toBe(true);
+  });
+
+  it('answers ping', async () => {
+    await expect(store.ping()).resolves.toBeUndefined();
+  });
+
+  it('reports an unreachable DynamoDB as unavailable, keeping the AWS error as the cause', async () => {
+    const unreachable = new DynamoDbTaskStore(client, 'no-such-table');
+    await expect(unreachable.get(randomUUID())).rejects.toMatchObject({
+      name: 'DependencyUnavailableError',
+      cause: expect.objectContaining({ name: 'ResourceNotFoundException' }),
+    });
+  });
+});

@@ -1,0 +1,25 @@
+/** Where the shared stack is, as the global setup (or a LocalStack run) left it in the environment. */
+export function stackEnv() {
+  const required = (name: string) => {
+    const value = process.env[name];
+    if (!value) throw new Error(`${name} is not set: run the suites through jest's global setup`);
+    return value;
+  };
+  return {
+    apiUrl: required('TEST_API_URL'),
+    tableName: required('TASKS_TABLE'),
+    queueUrl: required('TASKS_QUEUE_URL'),
+    workMs: Number(process.env.TEST_TASK_WORK_MS ?? 1000),
+  };
+}
+
+/** Polls `probe` until it returns a value, or fails after `timeoutMs`. */
+export async function eventually<T>(probe: () => Promise<T | undefined>, timeoutMs = 15_000, intervalMs = 50): Promise<T> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    const value = await probe();
+    if (value !== undefined) return value;
+    if (Date.now() > deadline) throw new Error(`condition not met within ${timeoutMs} ms`);
+    await new Promise((resolve) => setTimeout(resolve, intervalMs));
+  }
+}
