@@ -7,17 +7,18 @@ export type TaskStatus = z.infer<typeof TaskStatusSchema>;
 export const MAX_TITLE_LENGTH = 255;
 export const MAX_DESCRIPTION_LENGTH = 10_000;
 
+/** "is required" for a missing field, "must be a string" for a wrong type. */
+const stringField = () => z.string({ error: (issue) => (issue.input === undefined ? 'is required' : 'must be a string') });
+
 export const TaskIdSchema = z.uuid({ error: 'must be a UUID' });
 
 /** What a client may send to create a task; unknown fields are refused so a typo never passes silently. */
 export const SubmitTaskSchema = z.strictObject({
-  title: z
-    .string({ error: 'must be a string' })
+  title: stringField()
     .trim()
     .min(1, 'must not be empty')
     .max(MAX_TITLE_LENGTH, `must be at most ${MAX_TITLE_LENGTH} characters`),
-  description: z
-    .string({ error: 'must be a string' })
+  description: stringField()
     .trim()
     .min(1, 'must not be empty')
     .max(MAX_DESCRIPTION_LENGTH, `must be at most ${MAX_DESCRIPTION_LENGTH} characters`),
