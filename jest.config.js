@@ -1,10 +1,15 @@
 /**
- * Jest runs the TypeScript sources (and middy's ES-module packages) through SWC as CommonJS, so
- * no experimental VM-modules flag is needed. Integration and end-to-end suites share one embedded
- * stack, started by their global setup.
+ * Jest runs the TypeScript sources (and middy's ES-module packages) through ts-jest as CommonJS,
+ * transpile-only (type-checking is `npm run lint`'s job), so no experimental VM-modules flag is
+ * needed. Integration and end-to-end suites share one embedded stack, started by their global setup.
  */
 const transform = {
-  '^.+\\.(t|j)sx?$': ['@swc/jest', { jsc: { parser: { syntax: 'typescript' }, target: 'es2022' }, module: { type: 'commonjs' } }],
+  '^.+\\.[tj]s$': [
+    'ts-jest',
+    {
+      tsconfig: { module: 'commonjs', target: 'es2022', allowJs: true, isolatedModules: true, esModuleInterop: true },
+    },
+  ],
 };
 const common = {
   transform,
