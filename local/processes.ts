@@ -31,9 +31,11 @@ export function startProcess(command: string, args: string[], env: NodeJS.Proces
   const child = spawn(command, args, { env, stdio: ['ignore', 'pipe', 'pipe'] });
   running.add(child);
   let tail = '';
+  let stopping = false;
   const keep = (chunk: Buffer) => {
     tail = (tail + chunk.toString()).slice(-8_000);
-    if (echo) process.stdout.write(chunk);
+    // What a process says while it is being killed (esbuild's service panics on a closed pipe) is noise.
+    if (echo && !stopping) process.stdout.write(chunk);
   };
   child.stdout?.on('data', keep);
   child.stderr?.on('data', keep);
@@ -44,6 +46,7 @@ export function startProcess(command: string, args: string[], env: NodeJS.Proces
     output: () => tail,
     async stop() {
       if (child.exitCode !== null || child.signalCode !== null) return;
+      stopping = true;
       child.kill('SIGTERM');
       const killed = await Promise.race([exited.then(() => true), sleep(5_000, undefined, { ref: false }).then(() => false)]);
       if (!killed) {

@@ -74,13 +74,17 @@ export function startQueueTrigger(options: QueueTriggerOptions): QueueTrigger {
       handleMessageBatch,
     }),
   );
+  let stopping = false;
+  // Stopping aborts the pollers' long polls: those errors are expected.
+  const report = (error: Error) => (stopping ? undefined : options.onError?.(error));
   for (const consumer of consumers) {
-    consumer.on('error', (error) => options.onError?.(error));
-    consumer.on('processing_error', (error) => options.onError?.(error));
+    consumer.on('error', report);
+    consumer.on('processing_error', report);
     consumer.start();
   }
   return {
     async stop() {
+      stopping = true;
       await Promise.all(
         consumers.map(
           (consumer) =>
