@@ -6,6 +6,7 @@ import { loadConfig } from '#lib/config';
 import { logger } from '#lib/logger';
 import { createTaskProcessor } from '#lib/tasks/processing';
 import { createTaskService } from '#lib/tasks/service';
+import { createStalePendingSweeper } from '#lib/tasks/sweeper';
 import { simulatedWork } from '#lib/tasks/work';
 
 /**
@@ -29,4 +30,13 @@ export const taskProcessor = createTaskProcessor({
   cancelPollMs: config.CANCEL_POLL_MS,
   retryBaseDelaySeconds: config.RETRY_BASE_DELAY_SECONDS,
   maxReceiveCount: config.MAX_RECEIVE_COUNT,
+});
+
+export const requeueStalePending = createStalePendingSweeper({
+  store: taskStore,
+  queue: taskQueue,
+  clock: systemClock,
+  logger,
+  staleAfterSeconds: config.STALE_PENDING_SECONDS,
+  limit: 1_000,
 });

@@ -19,12 +19,28 @@ export interface SqsTrigger {
   maximumConcurrency?: number;
 }
 
+/** A `schedule: rate(...)` event of a function: what EventBridge would do on AWS. */
+export interface Schedule {
+  functionKey: string;
+  functionName: string;
+  everyMs: number;
+}
+
 /** What the embedded stack needs to know of serverless.yml: the same file AWS deploys from. */
 export interface ServiceDefinition {
   service: string;
   stage: string;
   resources: Record<string, CfnResource>;
   triggers: SqsTrigger[];
+  schedules: Schedule[];
+}
+
+const RATE_UNITS_MS: Record<string, number> = { minute: 60_000, hour: 3_600_000, day: 86_400_000 };
+
+/** `rate(5 minutes)` in milliseconds; cron expressions are not run locally. */
+export function parseRate(expression: string): number | undefined {
+  const match = /^rate\((\d+)\s+(minute|hour|day)s?\)$/.exec(expression.trim());
+  return match ? Number(match[1]) * RATE_UNITS_MS[match[2]!]! : undefined;
 }
 
 interface PrintedService {
@@ -48,8 +64,16 @@ export async function readServiceDefinition(stage: string, projectRoot = process
 export function parseServiceDefinition(printed: PrintedService, stage: string): ServiceDefinition {
   const service = typeof printed.service === 'string' ? printed.service : printed.service.name;
   const triggers: SqsTrigger[] = [];
+  const schedules: Schedule[] = [];
   for (const [functionKey, fn] of Object.entries(printed.functions)) {
     for (const event of fn.events ?? []) {
+      const schedule = event.schedule as string | { rate?: string | string[] } | undefined;
+      if (schedule) {
+        const rates = typeof schedule === 'string' ? [schedule] : [schedule.rate ?? []].flat();
+        for (const everyMs of rates.map(parseRate)) {
+          if (everyMs) schedules.push({ functionKey, functionName: `${service}-${stage}-${functionKey}`, everyMs });
+        }
+      }
       const sqs = event.sqs as Record<string, unknown> | undefined;
       if (!sqs) continue;
       const arn = sqs.arn as { 'Fn::GetAtt'?: [string, string] } | string;
@@ -66,5 +90,5 @@ export function parseServiceDefinition(printed: PrintedService, stage: string): 
       });
     }
   }
-  return { service, stage, resources: printed.resources?.Resources ?? {}, triggers };
+  return { service, stage, resources: printed.resources?.Resources ?? {}, triggers, schedules };
 }

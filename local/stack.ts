@@ -23,6 +23,10 @@ export interface LocalStackOptions {
   visibilityTimeoutSeconds?: number;
   /** Batches each SQS trigger works at once, as the event source mapping's maximum concurrency. */
   maxConcurrency?: number;
+  /** Replaces the `rate(...)` of every scheduled function (tests run the sweeper every few seconds). */
+  scheduleEveryMs?: number;
+  /** Overrides STALE_PENDING_SECONDS. */
+  stalePendingSeconds?: number;
   logLevel?: string;
   /** Print serverless-offline's output (the functions' logs) to this process's stdout. */
   echo?: boolean;
@@ -32,6 +36,8 @@ export interface LocalStackOptions {
 
 export interface LocalStack {
   apiUrl: string;
+  /** serverless-offline's Lambda API, to invoke a function by name. */
+  lambdaEndpoint: string;
   /** Environment that points the AWS SDK and the service's configuration at this stack. */
   env: Record<string, string>;
   definition: ServiceDefinition;
@@ -51,17 +57,20 @@ function httpStatus(url: string): Promise<number> {
   });
 }
 
-/** Invokes a function through serverless-offline's Lambda API, as the event source mapping invokes it on AWS. */
-function lambdaInvoker(lambda: LambdaClient, functionName: string): BatchInvoker {
-  return async (event) => {
-    const response = await lambda.send(
-      new InvokeCommand({ FunctionName: functionName, Payload: Buffer.from(JSON.stringify(event)) }),
-    );
-    const payload = response.Payload ? Buffer.from(response.Payload).toString() : '';
-    if (response.FunctionError) throw new Error(`${functionName} failed: ${payload}`);
-    return payload ? (JSON.parse(payload) as SQSBatchResponse) : undefined;
-  };
+/** Invokes a function through serverless-offline's Lambda API, as AWS's event sources invoke it. */
+export async function invokeFunction(lambda: LambdaClient, functionName: string, event: unknown): Promise<unknown> {
+  const response = await lambda.send(
+    new InvokeCommand({ FunctionName: functionName, Payload: Buffer.from(JSON.stringify(event)) }),
+  );
+  const payload = response.Payload ? Buffer.from(response.Payload).toString() : '';
+  if (response.FunctionError) throw new Error(`${functionName} failed: ${payload}`);
+  return payload ? JSON.parse(payload) : undefined;
 }
+
+const lambdaInvoker =
+  (lambda: LambdaClient, functionName: string): BatchInvoker =>
+  async (event) =>
+    (await invokeFunction(lambda, functionName, event)) as SQSBatchResponse | undefined;
 
 /**
  * The whole service on this machine, no Docker: DynamoDB Local and an SQS emulator, the table and
@@ -130,6 +139,7 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
         ...(options.retryBaseDelaySeconds === undefined ? {} : { RETRY_BASE_DELAY_SECONDS: String(options.retryBaseDelaySeconds) }),
         ...(options.cancelPollMs === undefined ? {} : { CANCEL_POLL_MS: String(options.cancelPollMs) }),
         ...(options.logLevel === undefined ? {} : { LOG_LEVEL: options.logLevel }),
+        ...(options.stalePendingSeconds === undefined ? {} : { STALE_PENDING_SECONDS: String(options.stalePendingSeconds) }),
       },
       options.echo ?? false,
     );
@@ -145,7 +155,7 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
       120_000,
     );
 
-    const lambda = new LambdaClient({ ...clientConfig, endpoint: `http://127.0.0.1:${lambdaPort}` });
+    const lambda = new LambdaClient({ ...clientConfig, endpoint: `http://127.0.0.1:${lambdaPort}`, maxAttempts: 1 });
     stops.push(async () => lambda.destroy());
     const triggers: QueueTrigger[] = definition.triggers.map((trigger) => {
       const queue = resources.queues[trigger.queueLogicalId];
@@ -165,12 +175,20 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
         },
       });
     });
-    // Triggers stop first: no batch may start while the functions go away.
+    const timers = definition.schedules.map((schedule) =>
+      setInterval(() => {
+        invokeFunction(lambda, schedule.functionName, { source: 'aws.events', 'detail-type': 'Scheduled Event' }).catch(
+          (error: Error) => options.echo && console.error(`[schedule ${schedule.functionKey}] ${error.message}`),
+        );
+      }, options.scheduleEveryMs ?? schedule.everyMs),
+    );
+    // Triggers and schedules stop first: nothing may start while the functions go away.
     stops.push(async () => {
+      timers.forEach((timer) => clearInterval(timer));
       await Promise.all(triggers.map((trigger) => trigger.stop()));
     });
 
-    return { apiUrl, env, definition, resources, stop };
+    return { apiUrl, lambdaEndpoint: `http://127.0.0.1:${lambdaPort}`, env, definition, resources, stop };
   } catch (error) {
     await stop();
     throw error;

@@ -1,5 +1,5 @@
 import { ConditionalCheckFailedException } from '@aws-sdk/client-dynamodb';
-import { GetCommand, PutCommand, UpdateCommand, type DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
+import { GetCommand, PutCommand, QueryCommand, UpdateCommand, type DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import { DescribeTableCommand } from '@aws-sdk/client-dynamodb';
 import { unmarshall } from '@aws-sdk/util-dynamodb';
 import { DependencyUnavailableError } from '#lib/errors';
@@ -15,6 +15,8 @@ import { sourcesOf } from '#lib/tasks/transitions';
  */
 interface TaskItem {
   task_id: string;
+  /** Partition key of the status index: `<status>#<shard>`. */
+  status_shard: string;
   title: string;
   description: string;
   status: TaskStatus;
@@ -31,9 +33,21 @@ interface TaskItem {
   lease_expires_at?: string;
 }
 
+/**
+ * The status index spreads each status over STATUS_SHARDS partitions (by the task id's first hex
+ * digit), so that a million PENDING tasks are not one hot partition; readers query every shard.
+ */
+export const STATUS_INDEX = 'by-status';
+export const STATUS_SHARDS = 16;
+
+export function statusShard(status: TaskStatus, taskId: string): string {
+  return `${status}#${parseInt(taskId[0] ?? '0', 16) % STATUS_SHARDS}`;
+}
+
 export function toItem(task: Task): TaskItem {
   return {
     task_id: task.task_id,
+    status_shard: statusShard(task.status, task.task_id),
     title: task.title,
     description: task.description,
     status: task.status,
@@ -113,7 +127,12 @@ export function buildTransitionUpdate(tableName: string, taskId: string, change:
   let condition = `#status IN (${sourceNames.join(', ')})`;
   if (parts.extra) condition = `(${condition}) ${parts.extra.combine} ${parts.extra.expression}`;
 
-  const set = { status: change.to, updated_at: change.at.toISOString(), ...parts.set };
+  const set = {
+    status: change.to,
+    status_shard: statusShard(change.to, taskId),
+    updated_at: change.at.toISOString(),
+    ...parts.set,
+  };
   const names: Record<string, string> = { '#status': 'status' };
   const values: Record<string, unknown> = { ...parts.extra?.values };
   const assignments = Object.entries(set).map(([field, value]) => {
@@ -200,6 +219,27 @@ export class DynamoDbTaskStore implements TaskStore {
       }
       throw new DependencyUnavailableError('task store', { cause: error });
     }
+  }
+
+  async findPendingCreatedBefore(before: Date, limit: number): Promise<string[]> {
+    const shards = Array.from({ length: STATUS_SHARDS }, (_, shard) => `PENDING#${shard}`);
+    const pages = await Promise.all(
+      shards.map((shard) =>
+        callDependency('task store', () =>
+          this.client.send(
+            new QueryCommand({
+              TableName: this.tableName,
+              IndexName: STATUS_INDEX,
+              KeyConditionExpression: 'status_shard = :shard AND created_at < :before',
+              ExpressionAttributeValues: { ':shard': shard, ':before': before.toISOString() },
+              ProjectionExpression: 'task_id',
+              Limit: limit,
+            }),
+          ),
+        ),
+      ),
+    );
+    return pages.flatMap((page) => (page.Items ?? []).map((item) => item.task_id as string)).slice(0, limit);
   }
 
   async ping(): Promise<void> {

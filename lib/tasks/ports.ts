@@ -28,6 +28,8 @@ export interface TaskStore {
   /** The status alone, read strongly consistent: what a running task polls to notice a cancel. */
   getStatus(taskId: string): Promise<TaskStatus | undefined>;
   transition(taskId: string, change: StatusChange): Promise<TransitionResult>;
+  /** Ids of PENDING tasks created before `before`, oldest first per shard, at most `limit`. */
+  findPendingCreatedBefore(before: Date, limit: number): Promise<string[]>;
   /** Throws when the store does not answer. */
   ping(): Promise<void>;
 }
@@ -35,6 +37,8 @@ export interface TaskStore {
 /** How tasks reach the processor. */
 export interface TaskQueue {
   enqueue(message: TaskMessage): Promise<void>;
+  /** Sends many messages in as few calls as the queue allows; throws if any could not be sent. */
+  enqueueAll(messages: TaskMessage[]): Promise<void>;
   /** Hides a received message for `delaySeconds` before it is delivered again: the retry backoff. */
   retryAfter(receiptHandle: string, delaySeconds: number): Promise<void>;
   /** Throws when the queue does not answer. */

@@ -76,6 +76,14 @@ export class InMemoryTaskStore implements TaskStore {
     return { applied: true, task: structuredClone(task) };
   }
 
+  async findPendingCreatedBefore(before: Date, limit: number): Promise<string[]> {
+    this.guard();
+    return [...this.items.values()]
+      .filter(({ task }) => task.status === 'PENDING' && task.created_at < before.toISOString())
+      .map(({ task }) => task.task_id)
+      .slice(0, limit);
+  }
+
   async ping(): Promise<void> {
     this.guard();
   }
@@ -94,6 +102,11 @@ export class InMemoryTaskQueue implements TaskQueue {
   async enqueue(message: TaskMessage): Promise<void> {
     this.guard();
     this.messages.push(message);
+  }
+
+  async enqueueAll(messages: TaskMessage[]): Promise<void> {
+    this.guard();
+    this.messages.push(...messages);
   }
 
   async retryAfter(receiptHandle: string, delaySeconds: number): Promise<void> {

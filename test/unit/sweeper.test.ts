@@ -1,0 +1,36 @@
+import { createHandler } from '#functions/requeue-stale-tasks';
+import { newTask } from '#lib/tasks/model';
+import { createStalePendingSweeper } from '#lib/tasks/sweeper';
+import { InMemoryTaskQueue, InMemoryTaskStore, ManualClock, silentLogger } from '../support/fakes';
+import { lambdaContext } from '../support/events';
+
+const ID = (n: number) => `00000000-0000-4000-8000-${String(n).padStart(12, '0')}`;
+
+describe('the stale PENDING sweeper', () => {
+  async function setup() {
+    const store = new InMemoryTaskStore();
+    const queue = new InMemoryTaskQueue();
+    const clock = new ManualClock();
+    const input = { title: 't', description: 'd', metadata: {} };
+    // Stored ten minutes ago, then never enqueued: the submit died between its write and its send.
+    await store.create(newTask(input, ID(1), clock.now()));
+    await store.create(newTask(input, ID(2), clock.now()));
+    await store.transition(ID(2), { to: 'CANCELED', at: clock.now() });
+    clock.advance(10 * 60_000);
+    await store.create(newTask(input, ID(3), clock.now()));
+    const sweep = createStalePendingSweeper({ store, queue, clock, logger: silentLogger, staleAfterSeconds: 300, limit: 100 });
+    return { store, queue, sweep };
+  }
+
+  it('requeues only PENDING tasks older than the threshold', async () => {
+    const { queue, sweep } = await setup();
+    await expect(createHandler(sweep)({}, lambdaContext())).resolves.toEqual({ requeued: 1 });
+    expect(queue.messages).toEqual([{ task_id: ID(1) }]);
+  });
+
+  it('fails (and is retried by its schedule) when the queue is down', async () => {
+    const { queue, sweep } = await setup();
+    queue.down = true;
+    await expect(sweep()).rejects.toThrow(/unavailable/);
+  });
+});
