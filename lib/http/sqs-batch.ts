@@ -10,19 +10,23 @@ import type { ReceivedMessage } from '#lib/tasks/processing';
  * that failed in `batchItemFailures`, so only those come back. A batch in which every record
  * failed is reported the same way rather than thrown, so each record keeps its own retry delay.
  */
-export function sqsBatchHandler(handleMessage: (message: ReceivedMessage) => Promise<unknown>) {
+export function sqsBatchHandler(handleMessage: (message: ReceivedMessage, signal: AbortSignal) => Promise<unknown>) {
   const processor = new BatchProcessor(EventType.SQS);
   return middy<SQSEvent, SQSBatchResponse>()
     .use(injectLambdaContext(logger, { resetKeys: true }))
-    .handler((event, context) =>
+    // middy aborts `signal` just before the Lambda timeout, so running work stops instead of being killed.
+    .handler((event, context, { signal }) =>
       processPartialResponse(
         event,
         (record: SQSRecord) =>
-          handleMessage({
-            body: record.body,
-            receiptHandle: record.receiptHandle,
-            receiveCount: Number(record.attributes.ApproximateReceiveCount ?? '1'),
-          }),
+          handleMessage(
+            {
+              body: record.body,
+              receiptHandle: record.receiptHandle,
+              receiveCount: Number(record.attributes.ApproximateReceiveCount ?? '1'),
+            },
+            signal,
+          ),
         processor,
         { context, throwOnFullBatchFailure: false },
       ),

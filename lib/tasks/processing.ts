@@ -68,9 +68,14 @@ export function createTaskProcessor(deps: ProcessingDeps) {
     return parsed.data.task_id;
   }
 
-  /** Runs the work, aborting it as soon as a poll sees the task CANCELED. */
-  async function workUnlessCanceled(task: Task): Promise<{ canceled: true } | { canceled: false; result: unknown }> {
+  /** Runs the work, aborting it as soon as a poll sees the task CANCELED, or when the invocation runs out of time. */
+  async function workUnlessCanceled(
+    task: Task,
+    invocation?: AbortSignal,
+  ): Promise<{ canceled: true } | { canceled: false; result: unknown }> {
     const controller = new AbortController();
+    const stopOnTimeout = () => controller.abort(invocation?.reason);
+    invocation?.addEventListener('abort', stopOnTimeout, { once: true });
     let canceled = false;
     const poll = setInterval(() => {
       store.getStatus(task.task_id).then(
@@ -83,6 +88,7 @@ export function createTaskProcessor(deps: ProcessingDeps) {
         (error: unknown) => logger.warn('Cancel check failed; the work goes on', { task_id: task.task_id, error }),
       );
     }, deps.cancelPollMs);
+    poll.unref();
     try {
       const result = await deps.work(task, controller.signal);
       return { canceled: false, result };
@@ -91,10 +97,11 @@ export function createTaskProcessor(deps: ProcessingDeps) {
       throw error;
     } finally {
       clearInterval(poll);
+      invocation?.removeEventListener('abort', stopOnTimeout);
     }
   }
 
-  async function processOnce(taskId: string): Promise<ProcessOutcome> {
+  async function processOnce(taskId: string, invocation?: AbortSignal): Promise<ProcessOutcome> {
     const now = clock.now();
     const claim = await store.transition(taskId, {
       to: 'PROCESSING',
@@ -110,7 +117,7 @@ export function createTaskProcessor(deps: ProcessingDeps) {
     const task = claim.task;
     logger.info('Task started', { task_id: taskId, attempt: task.attempts });
 
-    const work = await workUnlessCanceled(task);
+    const work = await workUnlessCanceled(task, invocation);
     if (work.canceled) {
       logger.info('Task work stopped: canceled', { task_id: taskId });
       return 'canceled';
@@ -136,11 +143,11 @@ export function createTaskProcessor(deps: ProcessingDeps) {
      * Processes one message. Resolves when the message may be deleted; throws when it must
      * come back, after setting its backoff delay.
      */
-    async process(message: ReceivedMessage): Promise<ProcessOutcome> {
+    async process(message: ReceivedMessage, invocation?: AbortSignal): Promise<ProcessOutcome> {
       let taskId: string | undefined;
       try {
         taskId = parseMessage(message.body);
-        return await processOnce(taskId);
+        return await processOnce(taskId, invocation);
       } catch (error) {
         const backoff = retryDelaySeconds(message.receiveCount, deps.retryBaseDelaySeconds, deps.maxReceiveCount);
         const delay = error instanceof TaskLeasedError ? Math.max(backoff, error.retryAfterSeconds) : backoff;

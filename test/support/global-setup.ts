@@ -20,6 +20,7 @@ export default async function globalSetup() {
   state.__testStack.stack = stack;
   Object.assign(process.env, stack.env, {
     TEST_API_URL: stack.apiUrl,
+    TEST_LAMBDA_ENDPOINT: stack.lambdaEndpoint,
     TEST_DEAD_LETTER_QUEUE_URL: stack.resources.queues.TasksDeadLetterQueue?.url ?? '',
     TEST_TASK_WORK_MS: String(TEST_STACK.workMs),
   });

@@ -10,6 +10,9 @@ export function stackEnv() {
     tableName: required('TASKS_TABLE'),
     queueUrl: required('TASKS_QUEUE_URL'),
     workMs: Number(process.env.TEST_TASK_WORK_MS ?? 1000),
+    /** serverless-offline's Lambda API (or LocalStack's), to invoke a function by name. */
+    lambdaEndpoint: process.env.TEST_LAMBDA_ENDPOINT,
+    functionName: (key: string) => `task-service-${process.env.TEST_STAGE ?? 'local'}-${key}`,
   };
 }
 

@@ -1,0 +1,84 @@
+import { randomUUID } from 'node:crypto';
+import { LambdaClient } from '@aws-sdk/client-lambda';
+import { createHandler } from '#functions/process-tasks';
+import { createDocumentClient } from '#lib/aws/clients';
+import { DynamoDbTaskStore } from '#lib/aws/dynamodb-task-store';
+import { systemClock } from '#lib/clock';
+import { newTask } from '#lib/tasks/model';
+import { createTaskProcessor } from '#lib/tasks/processing';
+import type { TaskWork } from '#lib/tasks/work';
+import { invokeFunction } from '../../local/stack';
+import { InMemoryTaskQueue, silentLogger } from '../support/fakes';
+import { lambdaContext, sqsEvent, sqsRecord } from '../support/events';
+import { eventually, stackEnv } from '../support/stack-env';
+
+const env = stackEnv();
+const documentClient = createDocumentClient();
+const store = new DynamoDbTaskStore(documentClient, env.tableName);
+const lambda = new LambdaClient({ ...(env.lambdaEndpoint ? { endpoint: env.lambdaEndpoint } : {}), maxAttempts: 1 });
+afterAll(() => {
+  documentClient.destroy();
+  lambda.destroy();
+});
+
+const input = { title: 'reliability', description: 'integration', metadata: {} };
+
+describe('a worker killed mid-batch', () => {
+  it('leaves nothing stuck: the redelivered batch is finished by the next worker, each task completed once', async () => {
+    const ids = Array.from({ length: 3 }, () => randomUUID());
+    for (const id of ids) await store.create(newTask(input, id, new Date()));
+    const records = ids.map((id) => sqsRecord(JSON.stringify({ task_id: id })));
+    const processor = (work: TaskWork, leaseSeconds: number) =>
+      createTaskProcessor({
+        store,
+        queue: new InMemoryTaskQueue(),
+        clock: systemClock,
+        logger: silentLogger,
+        work,
+        leaseSeconds,
+        cancelPollMs: 50,
+        retryBaseDelaySeconds: 0,
+        maxReceiveCount: 3,
+      });
+
+    // The first worker claims the batch, then hangs until the invocation times out: it never answers.
+    const hang: TaskWork = (_task, signal) => new Promise((_, reject) => signal.addEventListener('abort', () => reject(signal.reason)));
+    const dying = processor(hang, 1);
+    const killed = createHandler(dying)(sqsEvent(records), { ...lambdaContext(), getRemainingTimeInMillis: () => 1_000 });
+    await expect(killed).rejects.toThrow(/aborted/);
+    await eventually(async () => {
+      const statuses = await Promise.all(ids.map((id) => store.getStatus(id)));
+      return statuses.every((s) => s === 'PROCESSING') ? true : undefined;
+    });
+
+    // SQS redelivers the batch once its visibility runs out; by then the lease has run out too.
+    await new Promise((resolve) => setTimeout(resolve, 1_100));
+    const redelivered = ids.map((id) => sqsRecord(JSON.stringify({ task_id: id }), 2));
+    const next = processor(async () => ({ payload_bytes: 0 }), 30);
+    expect(await createHandler(next)(sqsEvent(redelivered), lambdaContext())).toEqual({ batchItemFailures: [] });
+
+    for (const id of ids) {
+      expect(await store.get(id)).toMatchObject({ status: 'COMPLETED', attempts: 2 });
+    }
+    // A third delivery of the same messages changes nothing.
+    expect(await createHandler(next)(sqsEvent(redelivered), lambdaContext())).toEqual({ batchItemFailures: [] });
+    for (const id of ids) expect(await store.get(id)).toMatchObject({ attempts: 2 });
+  });
+});
+
+const describeWithLambda = env.lambdaEndpoint ? describe : describe.skip;
+
+describeWithLambda('a submit that died between its write and its send', () => {
+  it('is requeued by the scheduled sweeper and processed by the stack', async () => {
+    const id = randomUUID();
+    // Stored an hour ago, never enqueued.
+    await store.create(newTask(input, id, new Date(Date.now() - 3_600_000)));
+    const swept = (await invokeFunction(lambda, env.functionName('requeueStaleTasks'), {})) as { requeued: number };
+    expect(swept.requeued).toBeGreaterThanOrEqual(1);
+    const done = await eventually(async () => {
+      const task = await store.get(id);
+      return task?.status === 'COMPLETED' ? task : undefined;
+    });
+    expect(done.attempts).toBe(1);
+  });
+});
