@@ -123,6 +123,7 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
       AWS_ENDPOINT_URL_DYNAMODB: dynamo.endpoint,
       AWS_ENDPOINT_URL_SQS: sqsEmulator.endpoint,
       TASKS_QUEUE_URL: tasksQueue.url,
+      TASKS_DEAD_LETTER_QUEUE_URL: resources.queues.TasksDeadLetterQueue?.url ?? '',
       TASKS_TABLE: Object.values(resources.tables)[0] ?? '',
       AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED: 'true',
     };

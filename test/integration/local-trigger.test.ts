@@ -8,6 +8,7 @@ import {
 } from '@aws-sdk/client-sqs';
 import type { SQSEvent } from 'aws-lambda';
 import { createSqsClient } from '#lib/aws/clients';
+import { redriveDeadLetters } from '#lib/aws/redrive';
 import { startQueueTrigger, type BatchInvoker, type QueueTrigger } from '../../local/trigger';
 import { eventually } from '../support/stack-env';
 
@@ -117,5 +118,23 @@ describe('the local SQS trigger', () => {
     await eventually(async () => (handled >= 30 ? true : undefined), 10_000, 50);
     expect(peak).toBeGreaterThan(1);
     expect(peak).toBeLessThanOrEqual(3);
+  });
+});
+
+describe('redriving the dead-letter queue', () => {
+  it('moves every dead letter back to the task queue, and empties the dead-letter queue', async () => {
+    const { url, dlqUrl } = await queuePair(30);
+    const bodies = Array.from({ length: 23 }, (_, i) => JSON.stringify({ task_id: `dead-${i}` }));
+    for (let i = 0; i < bodies.length; i += 10) await send(dlqUrl, bodies.slice(i, i + 10));
+    expect(await redriveDeadLetters(sqs, dlqUrl, url)).toBe(23);
+    const received: string[] = [];
+    for (;;) {
+      const { Messages = [] } = await sqs.send(new ReceiveMessageCommand({ QueueUrl: url, MaxNumberOfMessages: 10 }));
+      if (Messages.length === 0) break;
+      received.push(...Messages.map((m) => m.Body!));
+    }
+    expect(received.sort()).toEqual([...bodies].sort());
+    const { Messages: left = [] } = await sqs.send(new ReceiveMessageCommand({ QueueUrl: dlqUrl, MaxNumberOfMessages: 10 }));
+    expect(left).toHaveLength(0);
   });
 });
