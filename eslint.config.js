@@ -3,7 +3,7 @@ import tseslint from 'typescript-eslint';
 import globals from 'globals';
 
 export default tseslint.config(
-  { ignores: ['node_modules/', '.esbuild/', '.serverless/', 'coverage/', 'bench/results/'] },
+  { ignores: ['node_modules/', '.esbuild/', '.esbuild-offline/', '.esbuild-package-test/', '.serverless/', 'coverage/', 'bench/results/'] },
   js.configs.recommended,
   ...tseslint.configs.recommended,
   {

@@ -136,6 +136,7 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
         PORT: String(apiPort),
         LAMBDA_PORT: String(lambdaPort),
         SLS_TELEMETRY_DISABLED: '1',
+        ESBUILD_WORK_FOLDER: `.esbuild-offline/${apiPort}`,
         ...(options.workMs === undefined ? {} : { TASK_WORK_MS: String(options.workMs) }),
         ...(options.retryBaseDelaySeconds === undefined ? {} : { RETRY_BASE_DELAY_SECONDS: String(options.retryBaseDelaySeconds) }),
         ...(options.cancelPollMs === undefined ? {} : { CANCEL_POLL_MS: String(options.cancelPollMs) }),

@@ -1,11 +1,30 @@
 import { ConditionalCheckFailedException } from '@aws-sdk/client-dynamodb';
-import { GetCommand, PutCommand, QueryCommand, UpdateCommand, type DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
+import {
+  BatchGetCommand,
+  GetCommand,
+  PutCommand,
+  QueryCommand,
+  UpdateCommand,
+  type DynamoDBDocumentClient,
+} from '@aws-sdk/lib-dynamodb';
+import { setTimeout as sleep } from 'node:timers/promises';
 import { DescribeTableCommand } from '@aws-sdk/client-dynamodb';
 import { unmarshall } from '@aws-sdk/util-dynamodb';
 import { DependencyUnavailableError } from '#lib/errors';
 import { callDependency } from './dependency-call';
-import type { Task, TaskError, TaskStatus } from '#lib/tasks/model';
-import type { StatusChange, TaskStore, TransitionResult } from '#lib/tasks/ports';
+import {
+  allDone,
+  decodeCursor,
+  encodeCursor,
+  mergePages,
+  partitionsOf,
+  STATUS_INDEX,
+  statusShard,
+  type IndexKey,
+  type PartitionPage,
+} from './status-index';
+import { TASK_STATUSES, type Task, type TaskError, type TaskStatus } from '#lib/tasks/model';
+import type { ListQuery, StatusChange, TaskPage, TaskStore, TransitionResult } from '#lib/tasks/ports';
 import { sourcesOf } from '#lib/tasks/transitions';
 
 /**
@@ -31,17 +50,6 @@ interface TaskItem {
   completed_at?: string;
   canceled_at?: string;
   lease_expires_at?: string;
-}
-
-/**
- * The status index spreads each status over STATUS_SHARDS partitions (by the task id's first hex
- * digit), so that a million PENDING tasks are not one hot partition; readers query every shard.
- */
-export const STATUS_INDEX = 'by-status';
-export const STATUS_SHARDS = 16;
-
-export function statusShard(status: TaskStatus, taskId: string): string {
-  return `${status}#${parseInt(taskId[0] ?? '0', 16) % STATUS_SHARDS}`;
 }
 
 export function toItem(task: Task): TaskItem {
@@ -222,24 +230,72 @@ export class DynamoDbTaskStore implements TaskStore {
   }
 
   async findPendingCreatedBefore(before: Date, limit: number): Promise<string[]> {
-    const shards = Array.from({ length: STATUS_SHARDS }, (_, shard) => `PENDING#${shard}`);
     const pages = await Promise.all(
-      shards.map((shard) =>
-        callDependency('task store', () =>
-          this.client.send(
-            new QueryCommand({
-              TableName: this.tableName,
-              IndexName: STATUS_INDEX,
-              KeyConditionExpression: 'status_shard = :shard AND created_at < :before',
-              ExpressionAttributeValues: { ':shard': shard, ':before': before.toISOString() },
-              ProjectionExpression: 'task_id',
-              Limit: limit,
-            }),
-          ),
-        ),
+      partitionsOf(['PENDING']).map((partition) => this.queryPartition(partition, limit, undefined, before)),
+    );
+    return pages.flatMap((page) => page.keys.map((key) => key.task_id)).slice(0, limit);
+  }
+
+  async list({ status, limit, cursor }: ListQuery): Promise<TaskPage> {
+    const partitions = partitionsOf(status ? [status] : TASK_STATUSES);
+    const previous = cursor ? decodeCursor(cursor, status) : {};
+    const pages = await Promise.all(
+      partitions
+        .filter((partition) => previous[partition] !== 'done')
+        .map((partition) => {
+          const after = previous[partition];
+          return this.queryPartition(partition, limit, after === 'done' ? undefined : after);
+        }),
+    );
+    const { keys, positions } = mergePages(pages, previous, limit);
+    const tasks = await this.getMany(keys.map((key) => key.task_id));
+    return {
+      // The index lags the table a little: a task that changed status since is left to its new status's listing.
+      tasks: status ? tasks.filter((task) => task.status === status) : tasks,
+      nextCursor: allDone(positions, partitions) ? null : encodeCursor(status, positions),
+    };
+  }
+
+  private async queryPartition(partition: string, limit: number, after?: IndexKey, createdBefore?: Date): Promise<PartitionPage> {
+    const result = await callDependency('task store', () =>
+      this.client.send(
+        new QueryCommand({
+          TableName: this.tableName,
+          IndexName: STATUS_INDEX,
+          KeyConditionExpression: createdBefore
+            ? 'status_shard = :partition AND created_at < :before'
+            : 'status_shard = :partition',
+          ExpressionAttributeValues: {
+            ':partition': partition,
+            ...(createdBefore ? { ':before': createdBefore.toISOString() } : {}),
+          },
+          ScanIndexForward: createdBefore !== undefined,
+          Limit: limit,
+          ...(after ? { ExclusiveStartKey: { ...after } } : {}),
+        }),
       ),
     );
-    return pages.flatMap((page) => (page.Items ?? []).map((item) => item.task_id as string)).slice(0, limit);
+    return { partition, keys: (result.Items ?? []) as IndexKey[], hasMore: result.LastEvaluatedKey !== undefined };
+  }
+
+  /** The tasks of `taskIds`, read consistently, in the order given. */
+  private async getMany(taskIds: string[]): Promise<Task[]> {
+    if (taskIds.length === 0) return [];
+    const found = new Map<string, Task>();
+    let keys: Array<Record<string, unknown>> = taskIds.map((task_id) => ({ task_id }));
+    for (let attempt = 0; keys.length > 0; attempt++) {
+      if (attempt > 0) await sleep(25 * 2 ** attempt);
+      const requestKeys = keys;
+      const result = await callDependency('task store', () =>
+        this.client.send(
+          new BatchGetCommand({ RequestItems: { [this.tableName]: { Keys: requestKeys, ConsistentRead: true } } }),
+        ),
+      );
+      for (const item of result.Responses?.[this.tableName] ?? []) found.set(item.task_id, toTask(item as TaskItem));
+      keys = (result.UnprocessedKeys?.[this.tableName]?.Keys ?? []) as Array<Record<string, unknown>>;
+      if (attempt >= 5 && keys.length > 0) throw new DependencyUnavailableError('task store');
+    }
+    return taskIds.flatMap((id) => (found.has(id) ? [found.get(id)!] : []));
   }
 
   async ping(): Promise<void> {

@@ -1,5 +1,5 @@
 import { DependencyUnavailableError } from '#lib/errors';
-import { TaskNotCancelableError, TaskNotFoundError } from '#lib/tasks/errors';
+import { InvalidCursorError, TaskNotCancelableError, TaskNotFoundError } from '#lib/tasks/errors';
 
 export const ERROR_CODES = [
   'INVALID_JSON',
@@ -65,6 +65,14 @@ export function mapError(error: unknown): MappedError {
       };
     case 'json':
       return { statusCode: 400, code: 'INVALID_JSON', message: 'The request body is not valid JSON', details: [] };
+  }
+  if (error instanceof InvalidCursorError) {
+    return {
+      statusCode: 400,
+      code: 'VALIDATION_ERROR',
+      message: `query.cursor: ${error.reason}`,
+      details: [{ path: 'query.cursor', message: error.reason }],
+    };
   }
   if (error instanceof TaskNotFoundError) {
     return { statusCode: 404, code: 'NOT_FOUND', message: error.message, details: [] };

@@ -15,3 +15,10 @@ export class TaskNotCancelableError extends ServiceError {
     super(`Task ${taskId} is ${status} and can no longer be canceled`);
   }
 }
+
+/** A list cursor that this API did not issue, or that was issued for another filter. */
+export class InvalidCursorError extends ServiceError {
+  constructor(readonly reason: string) {
+    super(`cursor ${reason}`);
+  }
+}

@@ -80,6 +80,21 @@ export function newTask(input: SubmitTaskInput, taskId: string, now: Date): Task
   };
 }
 
+export const DEFAULT_PAGE_SIZE = 20;
+export const MAX_PAGE_SIZE = 100;
+
+/** `GET /api/tasks` query: status filter, page size, and the cursor of the previous page. */
+export const ListTasksQuerySchema = z.object({
+  status: TaskStatusSchema.optional(),
+  limit: z.coerce
+    .number({ error: 'must be a whole number' })
+    .int('must be a whole number')
+    .min(1, 'must be at least 1')
+    .max(MAX_PAGE_SIZE, `must be at most ${MAX_PAGE_SIZE}`)
+    .default(DEFAULT_PAGE_SIZE),
+  cursor: z.string().min(1, 'must not be empty').max(16_384, 'is too long').optional(),
+});
+
 /** The message that carries a task through the queue: its id and nothing else, so the store stays the truth. */
 export const TaskMessageSchema = z.strictObject({ task_id: z.uuid() });
 export type TaskMessage = z.infer<typeof TaskMessageSchema>;

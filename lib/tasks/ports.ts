@@ -20,6 +20,20 @@ export type TransitionResult =
    */
   | { applied: false; current?: Task; leaseExpiresAt?: Date };
 
+export interface ListQuery {
+  status?: TaskStatus;
+  limit: number;
+  /** Opaque; from the previous page's `nextCursor`. */
+  cursor?: string;
+}
+
+export interface TaskPage {
+  /** Newest first. */
+  tasks: Task[];
+  /** Null on the last page. */
+  nextCursor: string | null;
+}
+
 /** Where tasks live: the single source of truth for their status. */
 export interface TaskStore {
   /** Stores a new task; never overwrites an existing one. */
@@ -28,6 +42,8 @@ export interface TaskStore {
   /** The status alone, read strongly consistent: what a running task polls to notice a cancel. */
   getStatus(taskId: string): Promise<TaskStatus | undefined>;
   transition(taskId: string, change: StatusChange): Promise<TransitionResult>;
+  /** One page of tasks, newest first; throws InvalidCursorError for a cursor it did not issue. */
+  list(query: ListQuery): Promise<TaskPage>;
   /** Ids of PENDING tasks created before `before`, oldest first per shard, at most `limit`. */
   findPendingCreatedBefore(before: Date, limit: number): Promise<string[]>;
   /** Throws when the store does not answer. */

@@ -3,7 +3,7 @@ import type { Clock } from '#lib/clock';
 import type { AppLogger } from '#lib/logger';
 import { TaskNotCancelableError, TaskNotFoundError } from './errors';
 import { newTask, type SubmitTaskInput, type SubmittedTask, type Task } from './model';
-import type { TaskQueue, TaskStore } from './ports';
+import type { ListQuery, TaskPage, TaskQueue, TaskStore } from './ports';
 
 export interface TaskServiceDeps {
   store: TaskStore;
@@ -51,6 +51,11 @@ export function createTaskService({ store, queue, clock, logger, newId = randomU
       const task = await store.get(taskId);
       if (!task) throw new TaskNotFoundError(taskId);
       return task;
+    },
+
+    /** A page of tasks, newest first, optionally of one status. */
+    list(query: ListQuery): Promise<TaskPage> {
+      return store.list(query);
     },
 
     /** Cancels a PENDING or PROCESSING task; canceling a CANCELED task again is not an error. */

@@ -2,7 +2,8 @@ import { DependencyUnavailableError } from '#lib/errors';
 import type { Clock } from '#lib/clock';
 import type { AppLogger } from '#lib/logger';
 import type { Task, TaskMessage, TaskStatus } from '#lib/tasks/model';
-import type { StatusChange, TaskQueue, TaskStore, TransitionResult } from '#lib/tasks/ports';
+import type { ListQuery, StatusChange, TaskPage, TaskQueue, TaskStore, TransitionResult } from '#lib/tasks/ports';
+import { InvalidCursorError } from '#lib/tasks/errors';
 import { sourcesOf } from '#lib/tasks/transitions';
 
 type Stored = { task: Task; leaseExpiresAt?: Date };
@@ -74,6 +75,26 @@ export class InMemoryTaskStore implements TaskStore {
         break;
     }
     return { applied: true, task: structuredClone(task) };
+  }
+
+  async list({ status, limit, cursor }: ListQuery): Promise<TaskPage> {
+    this.guard();
+    const after = cursor === undefined ? undefined : this.decode(cursor);
+    const key = (task: Task) => `${task.created_at}|${task.task_id}`;
+    const sorted = [...this.items.values()]
+      .map(({ task }) => task)
+      .filter((task) => !status || task.status === status)
+      .sort((a, b) => key(b).localeCompare(key(a)))
+      .filter((task) => after === undefined || key(task) < after);
+    const tasks = sorted.slice(0, limit).map((task) => structuredClone(task));
+    const last = tasks.at(-1);
+    return { tasks, nextCursor: sorted.length > limit && last ? Buffer.from(key(last)).toString('base64url') : null };
+  }
+
+  private decode(cursor: string): string {
+    const decoded = Buffer.from(cursor, 'base64url').toString();
+    if (!decoded.includes('|')) throw new InvalidCursorError('is not a cursor this API issued');
+    return decoded;
   }
 
   async findPendingCreatedBefore(before: Date, limit: number): Promise<string[]> {

@@ -25,7 +25,17 @@ beforeAll(() => {
     execFileSync(
       process.execPath,
       ['node_modules/serverless/bin/serverless.js', 'package', '--stage', 'localstack', '--package', out],
-      { env: { ...process.env, AWS_ACCESS_KEY_ID: 'offline', AWS_SECRET_ACCESS_KEY: 'offline', SLS_TELEMETRY_DISABLED: '1' }, stdio: 'pipe' },
+      {
+        env: {
+          ...process.env,
+          AWS_ACCESS_KEY_ID: 'offline',
+          AWS_SECRET_ACCESS_KEY: 'offline',
+          SLS_TELEMETRY_DISABLED: '1',
+          // Its own build folder: the embedded stack of other suites may be running from `.esbuild`.
+          ESBUILD_WORK_FOLDER: `.esbuild-package-test/${process.pid}`,
+        },
+        stdio: 'pipe',
+      },
     );
     resources = JSON.parse(readFileSync(join(out, 'cloudformation-template-update-stack.json'), 'utf8')).Resources;
   } finally {
