@@ -1,9 +1,12 @@
-import { ConditionalCheckFailedException } from '@aws-sdk/client-dynamodb';
+import { ConditionalCheckFailedException, TransactionCanceledException } from '@aws-sdk/client-dynamodb';
+import { createHash } from 'node:crypto';
 import {
   BatchGetCommand,
+  DeleteCommand,
   GetCommand,
   PutCommand,
   QueryCommand,
+  TransactWriteCommand,
   UpdateCommand,
   type DynamoDBDocumentClient,
 } from '@aws-sdk/lib-dynamodb';
@@ -24,7 +27,7 @@ import {
   type PartitionPage,
 } from './status-index';
 import { TASK_STATUSES, type Task, type TaskError, type TaskStatus } from '#lib/tasks/model';
-import type { ListQuery, StatusChange, TaskPage, TaskStore, TransitionResult } from '#lib/tasks/ports';
+import type { IdempotencyRecord, ListQuery, StatusChange, TaskPage, TaskStore, TransitionResult } from '#lib/tasks/ports';
 import { sourcesOf } from '#lib/tasks/transitions';
 
 /**
@@ -51,6 +54,21 @@ interface TaskItem {
   canceled_at?: string;
   lease_expires_at?: string;
 }
+
+/**
+ * An idempotency key's record, kept in the tasks table under a key no task id can take (task ids
+ * are UUIDs); it has no `status_shard`, so the status index never sees it. `expires_at` is the
+ * table's TTL attribute.
+ */
+interface IdempotencyItem {
+  task_id: string;
+  fingerprint: string;
+  target_task_id: string;
+  target_created_at: string;
+  expires_at: number;
+}
+
+const idempotencyItemKey = (key: string) => `idempotency#${createHash('sha256').update(key).digest('hex')}`;
 
 export function toItem(task: Task): TaskItem {
   return {
@@ -186,6 +204,76 @@ export class DynamoDbTaskStore implements TaskStore {
         }),
       ),
     );
+  }
+
+  async createIdempotent(task: Task, record: IdempotencyRecord): Promise<IdempotencyRecord | undefined> {
+    const recordKey = idempotencyItemKey(record.key);
+    const item: IdempotencyItem = {
+      task_id: recordKey,
+      fingerprint: record.fingerprint,
+      target_task_id: record.taskId,
+      target_created_at: record.createdAt,
+      expires_at: Math.ceil(record.expiresAt.getTime() / 1000),
+    };
+    for (let attempt = 1; ; attempt++) {
+      try {
+        await this.client.send(
+          new TransactWriteCommand({
+            TransactItems: [
+              {
+                Put: {
+                  TableName: this.tableName,
+                  Item: item,
+                  // A record past its window counts as gone, even before TTL has deleted it.
+                  ConditionExpression: 'attribute_not_exists(task_id) OR expires_at < :now',
+                  ExpressionAttributeValues: { ':now': Math.floor(Date.parse(task.created_at) / 1000) },
+                },
+              },
+              { Put: { TableName: this.tableName, Item: toItem(task), ConditionExpression: 'attribute_not_exists(task_id)' } },
+            ],
+          }),
+        );
+        return undefined;
+      } catch (error) {
+        const reasons = (error as TransactionCanceledException).CancellationReasons?.map((reason) => reason.Code);
+        if (!(error instanceof TransactionCanceledException)) throw new DependencyUnavailableError('task store', { cause: error });
+        if (reasons?.[0] === 'ConditionalCheckFailed') {
+          const { Item } = await callDependency('task store', () =>
+            this.client.send(new GetCommand({ TableName: this.tableName, Key: { task_id: recordKey }, ConsistentRead: true })),
+          );
+          // Gone again (released or expired) between the write and the read: try the write again.
+          if (Item) {
+            const existing = Item as IdempotencyItem;
+            return {
+              key: record.key,
+              fingerprint: existing.fingerprint,
+              taskId: existing.target_task_id,
+              createdAt: existing.target_created_at,
+              expiresAt: new Date(existing.expires_at * 1000),
+            };
+          }
+        }
+        // A concurrent request with the same key holds the item (TransactionConflict): back off and retry.
+        if (attempt >= 5) throw new DependencyUnavailableError('task store', { cause: error });
+        await sleep(20 * 2 ** attempt);
+      }
+    }
+  }
+
+  async releaseIdempotencyKey(key: string, taskId: string): Promise<void> {
+    try {
+      await this.client.send(
+        new DeleteCommand({
+          TableName: this.tableName,
+          Key: { task_id: idempotencyItemKey(key) },
+          ConditionExpression: 'target_task_id = :task',
+          ExpressionAttributeValues: { ':task': taskId },
+        }),
+      );
+    } catch (error) {
+      if (error instanceof ConditionalCheckFailedException) return;
+      throw new DependencyUnavailableError('task store', { cause: error });
+    }
   }
 
   async get(taskId: string): Promise<Task | undefined> {

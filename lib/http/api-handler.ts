@@ -14,6 +14,8 @@ export interface ApiSchemas {
   body?: z.ZodType;
   path?: z.ZodType;
   query?: z.ZodType;
+  /** Parsed from the headers as normalized (lower-case names). */
+  headers?: z.ZodType;
 }
 
 type Parsed<S> = S extends z.ZodType ? z.output<S> : undefined;
@@ -22,7 +24,7 @@ export interface ApiRequest<S extends ApiSchemas> {
   body: Parsed<S['body']>;
   path: Parsed<S['path']>;
   query: Parsed<S['query']>;
-  headers: Record<string, string | undefined>;
+  headers: Parsed<S['headers']>;
   requestId: string;
 }
 
@@ -103,7 +105,7 @@ export function apiHandler<S extends ApiSchemas>(schemas: S, handle: (request: A
       body: parsePart(schemas.body, event.body, 'body'),
       path: parsePart(schemas.path, event.pathParameters ?? {}, 'path'),
       query: parsePart(schemas.query, event.queryStringParameters ?? {}, 'query'),
-      headers: event.headers ?? {},
+      headers: parsePart(schemas.headers, event.headers ?? {}, 'headers'),
       requestId,
     } as ApiRequest<S>;
     return jsonResponse(await handle(request));

@@ -1,5 +1,5 @@
 import { DependencyUnavailableError } from '#lib/errors';
-import { InvalidCursorError, TaskNotCancelableError, TaskNotFoundError } from '#lib/tasks/errors';
+import { IdempotencyKeyReusedError, InvalidCursorError, TaskNotCancelableError, TaskNotFoundError } from '#lib/tasks/errors';
 
 export const ERROR_CODES = [
   'INVALID_JSON',
@@ -73,6 +73,9 @@ export function mapError(error: unknown): MappedError {
       message: `query.cursor: ${error.reason}`,
       details: [{ path: 'query.cursor', message: error.reason }],
     };
+  }
+  if (error instanceof IdempotencyKeyReusedError) {
+    return { statusCode: 409, code: 'IDEMPOTENCY_KEY_REUSED', message: error.message, details: [] };
   }
   if (error instanceof TaskNotFoundError) {
     return { statusCode: 404, code: 'NOT_FOUND', message: error.message, details: [] };

@@ -22,3 +22,10 @@ export class InvalidCursorError extends ServiceError {
     super(`cursor ${reason}`);
   }
 }
+
+/** The idempotency key was used, within its window, for a request with another body. */
+export class IdempotencyKeyReusedError extends ServiceError {
+  constructor() {
+    super('This Idempotency-Key was already used with a different request body');
+  }
+}

@@ -27,6 +27,15 @@ export const SubmitTaskSchema = z.strictObject({
 });
 export type SubmitTaskInput = z.infer<typeof SubmitTaskSchema>;
 
+/** The `Idempotency-Key` header: 1 to 128 printable ASCII characters. */
+export const IdempotencyKeySchema = z
+  .string()
+  .regex(/^[\x20-\x7E]{1,128}$/, 'must be 1 to 128 printable ASCII characters')
+  .refine((key) => key.trim().length > 0, 'must not be blank');
+
+/** How long an idempotency key holds on to the task it created. */
+export const IDEMPOTENCY_WINDOW_SECONDS = 24 * 60 * 60;
+
 export const TaskErrorSchema = z.object({ code: z.string(), message: z.string() });
 export type TaskError = z.infer<typeof TaskErrorSchema>;
 

@@ -34,10 +34,27 @@ export interface TaskPage {
   nextCursor: string | null;
 }
 
+/** What an idempotency key remembers of the request that first used it. */
+export interface IdempotencyRecord {
+  key: string;
+  /** A digest of the request body, to tell a retry from a reuse. */
+  fingerprint: string;
+  taskId: string;
+  createdAt: string;
+  expiresAt: Date;
+}
+
 /** Where tasks live: the single source of truth for their status. */
 export interface TaskStore {
   /** Stores a new task; never overwrites an existing one. */
   create(task: Task): Promise<void>;
+  /**
+   * Stores a new task and its idempotency record atomically, unless a live record holds the key:
+   * then nothing is written and that record is returned.
+   */
+  createIdempotent(task: Task, record: IdempotencyRecord): Promise<IdempotencyRecord | undefined>;
+  /** Frees the key of a submit that could not be completed, so a retry starts afresh. */
+  releaseIdempotencyKey(key: string, taskId: string): Promise<void>;
   get(taskId: string): Promise<Task | undefined>;
   /** The status alone, read strongly consistent: what a running task polls to notice a cancel. */
   getStatus(taskId: string): Promise<TaskStatus | undefined>;

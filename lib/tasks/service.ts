@@ -1,8 +1,8 @@
-import { randomUUID } from 'node:crypto';
+import { createHash, randomUUID } from 'node:crypto';
 import type { Clock } from '#lib/clock';
 import type { AppLogger } from '#lib/logger';
-import { TaskNotCancelableError, TaskNotFoundError } from './errors';
-import { newTask, type SubmitTaskInput, type SubmittedTask, type Task } from './model';
+import { IdempotencyKeyReusedError, TaskNotCancelableError, TaskNotFoundError } from './errors';
+import { IDEMPOTENCY_WINDOW_SECONDS, newTask, type SubmitTaskInput, type SubmittedTask, type Task } from './model';
 import type { ListQuery, TaskPage, TaskQueue, TaskStore } from './ports';
 
 export interface TaskServiceDeps {
@@ -13,7 +13,25 @@ export interface TaskServiceDeps {
   newId?: () => string;
 }
 
-/** The client-facing use cases: submit, read and cancel. */
+const accepted = (taskId: string, createdAt: string): SubmittedTask => ({
+  task_id: taskId,
+  status: 'PENDING',
+  message: 'Task accepted for processing',
+  created_at: createdAt,
+});
+
+/** A digest of the validated body, keys sorted, so the same request written differently is still the same. */
+export function fingerprintOf(input: SubmitTaskInput): string {
+  const canonical = (value: unknown): unknown =>
+    Array.isArray(value)
+      ? value.map(canonical)
+      : value !== null && typeof value === 'object'
+        ? Object.fromEntries(Object.keys(value).sort().map((k) => [k, canonical((value as Record<string, unknown>)[k])]))
+        : value;
+  return createHash('sha256').update(JSON.stringify(canonical(input))).digest('hex');
+}
+
+/** The client-facing use cases: submit, read, list and cancel. */
 export function createTaskService({ store, queue, clock, logger, newId = randomUUID }: TaskServiceDeps) {
   return {
     /**
@@ -21,12 +39,34 @@ export function createTaskService({ store, queue, clock, logger, newId = randomU
      * (ENQUEUE_FAILED) before the error reaches the client as a 503, so no task waits as
      * PENDING for a message that was never sent.
      */
-    async submit(input: SubmitTaskInput): Promise<SubmittedTask> {
-      const task = newTask(input, newId(), clock.now());
-      await store.create(task);
+    async submit(input: SubmitTaskInput, idempotencyKey?: string): Promise<SubmittedTask> {
+      const now = clock.now();
+      const task = newTask(input, newId(), now);
+      if (idempotencyKey === undefined) {
+        await store.create(task);
+      } else {
+        const fingerprint = fingerprintOf(input);
+        const existing = await store.createIdempotent(task, {
+          key: idempotencyKey,
+          fingerprint,
+          taskId: task.task_id,
+          createdAt: task.created_at,
+          expiresAt: new Date(now.getTime() + IDEMPOTENCY_WINDOW_SECONDS * 1000),
+        });
+        if (existing) {
+          if (existing.fingerprint !== fingerprint) throw new IdempotencyKeyReusedError();
+          logger.info('Submit replayed for its idempotency key', { task_id: existing.taskId });
+          return accepted(existing.taskId, existing.createdAt);
+        }
+      }
       try {
         await queue.enqueue({ task_id: task.task_id });
       } catch (enqueueError) {
+        if (idempotencyKey !== undefined) {
+          await store
+            .releaseIdempotencyKey(idempotencyKey, task.task_id)
+            .catch((releaseError: unknown) => logger.error('Could not release an idempotency key', { error: releaseError }));
+        }
         await store
           .transition(task.task_id, {
             to: 'FAILED',
@@ -39,12 +79,7 @@ export function createTaskService({ store, queue, clock, logger, newId = randomU
         throw enqueueError;
       }
       logger.info('Task submitted', { task_id: task.task_id });
-      return {
-        task_id: task.task_id,
-        status: 'PENDING',
-        message: 'Task accepted for processing',
-        created_at: task.created_at,
-      };
+      return accepted(task.task_id, task.created_at);
     },
 
     async get(taskId: string): Promise<Task> {

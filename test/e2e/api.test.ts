@@ -93,6 +93,30 @@ describe('the task API over HTTP, through serverless-offline and the local SQS t
     });
   });
 
+  it('answers a retried submit with the same Idempotency-Key with the same task', async () => {
+    const key = `e2e-${Date.now()}-${Math.random()}`;
+    const body = { title: 'Idempotent', description: 'once' };
+    const first = await call('POST', '/tasks', body, { 'Idempotency-Key': key });
+    const retry = await call('POST', '/tasks', body, { 'Idempotency-Key': key });
+    expect(first.status).toBe(202);
+    expect(retry.body.task_id).toBe(first.body.task_id);
+    const reused = await call('POST', '/tasks', { ...body, title: 'Other' }, { 'Idempotency-Key': key });
+    expect(reused.status).toBe(409);
+    expect(reused.body.error.code).toBe('IDEMPOTENCY_KEY_REUSED');
+  });
+
+  it('lists tasks newest first with a cursor', async () => {
+    const first = await call('GET', '/tasks?limit=2');
+    expect(first.status).toBe(200);
+    expect(first.body.tasks).toHaveLength(2);
+    expect(first.body.tasks[0].created_at >= first.body.tasks[1].created_at).toBe(true);
+    const next = await call('GET', `/tasks?limit=2&cursor=${encodeURIComponent(first.body.next_cursor)}`);
+    expect(next.status).toBe(200);
+    const ids = [...first.body.tasks, ...next.body.tasks].map((t: { task_id: string }) => t.task_id);
+    expect(new Set(ids).size).toBe(ids.length);
+    expect((await call('GET', '/tasks?status=NOPE')).status).toBe(400);
+  });
+
   it('reports health', async () => {
     const response = await call('GET', '/health');
     expect(response).toMatchObject({ status: 200, body: { status: 'ok' } });

@@ -2,7 +2,7 @@ import { DependencyUnavailableError } from '#lib/errors';
 import type { Clock } from '#lib/clock';
 import type { AppLogger } from '#lib/logger';
 import type { Task, TaskMessage, TaskStatus } from '#lib/tasks/model';
-import type { ListQuery, StatusChange, TaskPage, TaskQueue, TaskStore, TransitionResult } from '#lib/tasks/ports';
+import type { IdempotencyRecord, ListQuery, StatusChange, TaskPage, TaskQueue, TaskStore, TransitionResult } from '#lib/tasks/ports';
 import { InvalidCursorError } from '#lib/tasks/errors';
 import { sourcesOf } from '#lib/tasks/transitions';
 
@@ -20,6 +20,22 @@ export class InMemoryTaskStore implements TaskStore {
     this.guard();
     if (this.items.has(task.task_id)) throw new Error(`duplicate ${task.task_id}`);
     this.items.set(task.task_id, { task: structuredClone(task) });
+  }
+
+  readonly idempotency = new Map<string, IdempotencyRecord>();
+
+  async createIdempotent(task: Task, record: IdempotencyRecord): Promise<IdempotencyRecord | undefined> {
+    this.guard();
+    const existing = this.idempotency.get(record.key);
+    if (existing && existing.expiresAt.toISOString() >= task.created_at) return { ...existing };
+    this.idempotency.set(record.key, { ...record });
+    await this.create(task);
+    return undefined;
+  }
+
+  async releaseIdempotencyKey(key: string, taskId: string): Promise<void> {
+    this.guard();
+    if (this.idempotency.get(key)?.taskId === taskId) this.idempotency.delete(key);
   }
 
   async get(taskId: string): Promise<Task | undefined> {

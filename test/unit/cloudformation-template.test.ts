@@ -75,8 +75,9 @@ describe('the packaged CloudFormation template (stage localstack)', () => {
 
   it('gives each function its own role, allowing only what it calls', () => {
     const expected: Record<string, string[]> = {
-      SubmitTask: ['dynamodb:PutItem', 'dynamodb:UpdateItem', 'sqs:SendMessage'],
+      SubmitTask: ['dynamodb:DeleteItem', 'dynamodb:GetItem', 'dynamodb:PutItem', 'dynamodb:UpdateItem', 'sqs:SendMessage'],
       GetTask: ['dynamodb:GetItem'],
+      ListTasks: ['dynamodb:BatchGetItem', 'dynamodb:Query'],
       CancelTask: ['dynamodb:UpdateItem'],
       Health: ['dynamodb:DescribeTable', 'sqs:GetQueueAttributes'],
       ProcessTasks: ['dynamodb:GetItem', 'dynamodb:UpdateItem', 'sqs:ChangeMessageVisibility', 'sqs:DeleteMessage', 'sqs:GetQueueAttributes', 'sqs:ReceiveMessage'],
