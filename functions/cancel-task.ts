@@ -1,7 +1,7 @@
 import { taskService } from '#lib/container';
 import { apiHandler } from '#lib/http/api-handler';
 import type { TaskService } from '#lib/tasks/service';
-import { TaskPathSchema } from './get-task';
+import { TaskPathSchema } from '#lib/tasks/model';
 
 /** POST /api/tasks/{task_id}/cancel: cancels a PENDING or PROCESSING task; a running one stops its work. */
 export const createHandler = (tasks: Pick<TaskService, 'cancel'>) =>

@@ -1,10 +1,7 @@
-import { z } from 'zod';
 import { taskService } from '#lib/container';
 import { apiHandler } from '#lib/http/api-handler';
-import { TaskIdSchema } from '#lib/tasks/model';
+import { TaskPathSchema } from '#lib/tasks/model';
 import type { TaskService } from '#lib/tasks/service';
-
-export const TaskPathSchema = z.object({ task_id: TaskIdSchema });
 
 /** GET /api/tasks/{task_id}: one task as it stands. */
 export const createHandler = (tasks: Pick<TaskService, 'get'>) =>

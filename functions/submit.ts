@@ -1,12 +1,9 @@
 import { taskService } from '#lib/container';
 import { apiHandler } from '#lib/http/api-handler';
-import { z } from 'zod';
-import { IdempotencyKeySchema, SubmitTaskSchema } from '#lib/tasks/model';
+import { SubmitHeadersSchema, SubmitTaskSchema } from '#lib/tasks/model';
 import type { TaskService } from '#lib/tasks/service';
 
 /** POST /api/tasks: stores a task, queues it, and answers 202 with where to follow it; an Idempotency-Key makes retries safe. */
-export const SubmitHeadersSchema = z.object({ 'idempotency-key': IdempotencyKeySchema.optional() });
-
 export const createHandler = (tasks: Pick<TaskService, 'submit'>) =>
   apiHandler({ body: SubmitTaskSchema, headers: SubmitHeadersSchema }, async ({ body, headers }) => {
     const accepted = await tasks.submit(body, headers['idempotency-key']);

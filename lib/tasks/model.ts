@@ -10,7 +10,13 @@ export const MAX_DESCRIPTION_LENGTH = 10_000;
 /** "is required" for a missing field, "must be a string" for a wrong type. */
 const stringField = () => z.string({ error: (issue) => (issue.input === undefined ? 'is required' : 'must be a string') });
 
+/** Any JSON value: metadata values, payloads, results. */
+export const JsonValueSchema = z.json();
+
 export const TaskIdSchema = z.uuid({ error: 'must be a UUID' });
+
+/** Path parameters of the routes under `/api/tasks/{task_id}`. */
+export const TaskPathSchema = z.object({ task_id: TaskIdSchema });
 
 /** What a client may send to create a task; unknown fields are refused so a typo never passes silently. */
 export const SubmitTaskSchema = z.strictObject({
@@ -22,8 +28,8 @@ export const SubmitTaskSchema = z.strictObject({
     .trim()
     .min(1, 'must not be empty')
     .max(MAX_DESCRIPTION_LENGTH, `must be at most ${MAX_DESCRIPTION_LENGTH} characters`),
-  metadata: z.record(z.string(), z.json(), { error: 'must be a JSON object' }).default({}),
-  payload: z.json().optional(),
+  metadata: z.record(z.string(), JsonValueSchema, { error: 'must be a JSON object' }).default({}),
+  payload: JsonValueSchema.optional(),
 });
 export type SubmitTaskInput = z.infer<typeof SubmitTaskSchema>;
 
@@ -32,6 +38,9 @@ export const IdempotencyKeySchema = z
   .string()
   .regex(/^[\x20-\x7E]{1,128}$/, 'must be 1 to 128 printable ASCII characters')
   .refine((key) => key.trim().length > 0, 'must not be blank');
+
+/** Headers of a submit, as normalized (lower-case names). */
+export const SubmitHeadersSchema = z.object({ 'idempotency-key': IdempotencyKeySchema.optional() });
 
 /** How long an idempotency key holds on to the task it created. */
 export const IDEMPOTENCY_WINDOW_SECONDS = 24 * 60 * 60;
@@ -47,9 +56,9 @@ export const TaskSchema = z.object({
   title: z.string(),
   description: z.string(),
   status: TaskStatusSchema,
-  metadata: z.record(z.string(), z.json()),
-  payload: z.json().optional(),
-  result: z.json().nullable(),
+  metadata: z.record(z.string(), JsonValueSchema),
+  payload: JsonValueSchema.optional(),
+  result: JsonValueSchema.nullable(),
   error: TaskErrorSchema.nullable(),
   attempts: z.number().int().nonnegative(),
   created_at: timestamp,
@@ -59,6 +68,8 @@ export const TaskSchema = z.object({
   canceled_at: timestamp.nullable(),
 });
 export type Task = z.infer<typeof TaskSchema>;
+
+export const TaskListSchema = z.object({ tasks: z.array(TaskSchema), next_cursor: z.string().nullable() });
 
 export const SubmittedTaskSchema = z.object({
   task_id: z.uuid(),

@@ -117,6 +117,21 @@ describe('the task API over HTTP, through serverless-offline and the local SQS t
     expect((await call('GET', '/tasks?status=NOPE')).status).toBe(400);
   });
 
+  it('serves the OpenAPI document and Swagger UI with its assets, no CDN', async () => {
+    const doc = await call('GET', '/openapi.json');
+    expect(doc.status).toBe(200);
+    expect(Object.keys(doc.body.paths)).toEqual(expect.arrayContaining(['/api/tasks', '/api/tasks/{task_id}', '/api/tasks/{task_id}/cancel']));
+    const page = await fetch(`${apiUrl}/docs`);
+    expect(page.headers.get('content-type')).toMatch(/text\/html/);
+    const html = await page.text();
+    for (const asset of ['swagger-ui.css', 'swagger-ui-bundle.js']) {
+      expect(html).toContain(`docs/${asset}`);
+      const response = await fetch(`${apiUrl}/docs/${asset}`);
+      expect(response.status).toBe(200);
+      expect((await response.text()).length).toBeGreaterThan(10_000);
+    }
+  });
+
   it('reports health', async () => {
     const response = await call('GET', '/health');
     expect(response).toMatchObject({ status: 200, body: { status: 'ok' } });

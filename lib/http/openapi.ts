@@ -1,0 +1,140 @@
+import { z } from 'zod';
+import {
+  JsonValueSchema,
+  ListTasksQuerySchema,
+  SubmitHeadersSchema,
+  SubmitTaskSchema,
+  SubmittedTaskSchema,
+  TaskListSchema,
+  TaskPathSchema,
+  TaskSchema,
+} from '#lib/tasks/model';
+import { ERROR_CODES } from './errors';
+
+/**
+ * The OpenAPI 3 document, generated (zod's own `toJSONSchema`) from the same zod schemas the
+ * handlers validate with, so the document cannot drift from what the API accepts and answers.
+ */
+const ErrorSchema = z.object({
+  error: z.object({ code: z.enum(ERROR_CODES), message: z.string(), details: z.array(z.unknown()) }),
+  request_id: z.string(),
+});
+const HealthSchema = z.object({ status: z.literal('ok') });
+
+type JsonSchema = Record<string, unknown>;
+const ref = (name: string) => ({ $ref: `#/components/schemas/${name}` });
+
+/** Component schemas, requests as their input type, responses as their output type. */
+function componentSchemas(): Record<string, JsonSchema> {
+  const convert = (schemas: Record<string, z.ZodType>, io: 'input' | 'output') => {
+    const registry = z.registry<{ id: string }>();
+    for (const [id, schema] of Object.entries(schemas)) registry.add(schema, { id });
+    registry.add(JsonValueSchema, { id: 'JsonValue' });
+    return z.toJSONSchema(registry, {
+      target: 'openapi-3.0',
+      io,
+      uri: (id) => ref(id).$ref,
+      override: (ctx) => {
+        // JSON values are recursive; OpenAPI 3.0 says it best as "any value".
+        if (ctx.zodSchema === JsonValueSchema) {
+          for (const key of Object.keys(ctx.jsonSchema)) delete (ctx.jsonSchema as JsonSchema)[key];
+          Object.assign(ctx.jsonSchema, { description: 'Any JSON value' });
+        }
+      },
+    }).schemas as Record<string, JsonSchema>;
+  };
+  const strip = (schemas: Record<string, JsonSchema>) =>
+    Object.fromEntries(Object.entries(schemas).map(([id, { $schema: _s, $id: _i, id: _id, ...schema }]) => [id, schema]));
+  return strip({
+    ...convert({ SubmitTask: SubmitTaskSchema }, 'input'),
+    ...convert({ Task: TaskSchema, TaskList: TaskListSchema, SubmittedTask: SubmittedTaskSchema, Error: ErrorSchema, Health: HealthSchema }, 'output'),
+  });
+}
+
+/** OpenAPI parameters from an object schema's properties. */
+function parameters(schema: z.ZodObject, where: 'path' | 'query' | 'header') {
+  const json = z.toJSONSchema(schema, { target: 'openapi-3.0', io: 'input' }) as {
+    properties: Record<string, JsonSchema>;
+    required?: string[];
+  };
+  return Object.entries(json.properties).map(([name, property]) => ({
+    name: where === 'header' ? name.replace(/(^|-)([a-z])/g, (_, dash: string, c: string) => dash + c.toUpperCase()) : name,
+    in: where,
+    required: where === 'path' || (json.required ?? []).includes(name),
+    schema: property,
+  }));
+}
+
+const json = (schemaName: string, description: string) => ({
+  description,
+  content: { 'application/json': { schema: ref(schemaName) } },
+});
+const ERROR_DESCRIPTIONS: Record<number, string> = {
+  400: 'Invalid input: INVALID_JSON or VALIDATION_ERROR',
+  404: 'NOT_FOUND',
+  409: 'Conflict: TASK_NOT_CANCELABLE or IDEMPOTENCY_KEY_REUSED',
+  413: 'PAYLOAD_TOO_LARGE: the body is over 256 KiB',
+  415: 'UNSUPPORTED_MEDIA_TYPE: the body must be application/json',
+  500: 'INTERNAL_ERROR: a fault of the service; the log has the details under the same request_id',
+  503: 'SERVICE_UNAVAILABLE: a dependency did not answer; retry after Retry-After seconds',
+};
+/** The given statuses, and 500, which any route answers for a fault of its own. */
+const errors = (...statuses: number[]) =>
+  Object.fromEntries([...statuses, 500].map((status) => [status, json('Error', ERROR_DESCRIPTIONS[status]!)]));
+
+export function openApiDocument() {
+  return {
+    openapi: '3.0.3',
+    info: {
+      title: 'Task service API',
+      version: '1.0.0',
+      description:
+        'Submit tasks, follow their status, cancel them. Every error is `{"error": {"code", "message", "details"}, "request_id"}`; an unknown route is a 404 of that shape.',
+    },
+    paths: {
+      '/api/tasks': {
+        post: {
+          summary: 'Submit a task',
+          parameters: parameters(SubmitHeadersSchema, 'header'),
+          requestBody: { required: true, content: { 'application/json': { schema: ref('SubmitTask') } } },
+          responses: {
+            202: {
+              ...json('SubmittedTask', 'Accepted: stored and queued for processing'),
+              headers: { Location: { description: 'The task URL', schema: { type: 'string' } } },
+            },
+            ...errors(400, 409, 413, 415, 503),
+          },
+        },
+        get: {
+          summary: 'List tasks, newest first',
+          parameters: parameters(ListTasksQuerySchema, 'query'),
+          responses: { 200: json('TaskList', 'A page of tasks; next_cursor is null on the last page'), ...errors(400, 503) },
+        },
+      },
+      '/api/tasks/{task_id}': {
+        get: {
+          summary: 'Get a task',
+          parameters: parameters(TaskPathSchema, 'path'),
+          responses: { 200: json('Task', 'The task'), ...errors(400, 404, 503) },
+        },
+      },
+      '/api/tasks/{task_id}/cancel': {
+        post: {
+          summary: 'Cancel a task',
+          parameters: parameters(TaskPathSchema, 'path'),
+          responses: { 200: json('Task', 'The task, now CANCELED'), ...errors(400, 404, 409, 503) },
+        },
+      },
+      '/api/health': {
+        get: { summary: 'Health of the table and the queue', responses: { 200: json('Health', 'Both answer'), ...errors(503) } },
+      },
+      '/api/openapi.json': {
+        get: { summary: 'This document', responses: { 200: { description: 'The OpenAPI document', content: { 'application/json': {} } } } },
+      },
+      '/api/docs': {
+        get: { summary: 'Swagger UI for this document', responses: { 200: { description: 'An HTML page', content: { 'text/html': {} } } } },
+      },
+    },
+    components: { schemas: componentSchemas() },
+  };
+}
