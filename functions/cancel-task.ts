@@ -5,6 +5,10 @@ import { TaskPathSchema } from '#lib/tasks/model';
 
 /** POST /api/tasks/{task_id}/cancel: cancels a PENDING or PROCESSING task; a running one stops its work. */
 export const createHandler = (tasks: Pick<TaskService, 'cancel'>) =>
-  apiHandler({ path: TaskPathSchema }, async ({ path }) => ({ statusCode: 200, body: await tasks.cancel(path.task_id) }));
+  apiHandler(
+    { path: TaskPathSchema },
+    async ({ path }) => ({ statusCode: 200, body: await tasks.cancel(path.task_id) }),
+    { publishesMetrics: true },
+  );
 
 export const handler = createHandler(taskService);

@@ -4,6 +4,7 @@ import { SqsTaskQueue } from '#lib/aws/sqs-task-queue';
 import { systemClock } from '#lib/clock';
 import { loadConfig } from '#lib/config';
 import { logger } from '#lib/logger';
+import { cloudWatchMetrics } from '#lib/metrics';
 import { createTaskProcessor } from '#lib/tasks/processing';
 import { createTaskService } from '#lib/tasks/service';
 import { createStalePendingSweeper } from '#lib/tasks/sweeper';
@@ -18,7 +19,13 @@ export const config = loadConfig();
 export const taskStore = new DynamoDbTaskStore(createDocumentClient(), config.TASKS_TABLE);
 export const taskQueue = new SqsTaskQueue(createSqsClient(), config.TASKS_QUEUE_URL);
 
-export const taskService = createTaskService({ store: taskStore, queue: taskQueue, clock: systemClock, logger });
+export const taskService = createTaskService({
+  store: taskStore,
+  queue: taskQueue,
+  clock: systemClock,
+  logger,
+  metrics: cloudWatchMetrics,
+});
 
 export const taskProcessor = createTaskProcessor({
   store: taskStore,
@@ -30,6 +37,7 @@ export const taskProcessor = createTaskProcessor({
   cancelPollMs: config.CANCEL_POLL_MS,
   retryBaseDelaySeconds: config.RETRY_BASE_DELAY_SECONDS,
   maxReceiveCount: config.MAX_RECEIVE_COUNT,
+  metrics: cloudWatchMetrics,
 });
 
 export const requeueStalePending = createStalePendingSweeper({

@@ -5,6 +5,8 @@ import { injectLambdaContext } from '@aws-lambda-powertools/logger/middleware';
 import type { APIGatewayProxyEvent, APIGatewayProxyResult, Context } from 'aws-lambda';
 import type { z } from 'zod';
 import { logger } from '#lib/logger';
+import { metrics } from '#lib/metrics';
+import { logMetrics } from '@aws-lambda-powertools/metrics/middleware';
 import { HttpRequestError, mapError, type ErrorBody } from './errors';
 
 /** The contract's limit on a request body, checked on the raw bytes before any parsing. */
@@ -91,9 +93,15 @@ function parsePart(schema: z.ZodType | undefined, value: unknown, part: string):
  * size limit and JSON parsing where a body is expected, zod parsing of body, path and query, and
  * the contract's error shape for every failure. `handle` gets parsed input and returns JSON.
  */
-export function apiHandler<S extends ApiSchemas>(schemas: S, handle: (request: ApiRequest<S>) => Promise<ApiResponse>) {
-  const chain = middy<APIGatewayProxyEvent, APIGatewayProxyResult>()
-    .use(injectLambdaContext(logger, { resetKeys: true }))
+export function apiHandler<S extends ApiSchemas>(
+  schemas: S,
+  handle: (request: ApiRequest<S>) => Promise<ApiResponse>,
+  options: { publishesMetrics?: boolean } = {},
+) {
+  const chain = middy<APIGatewayProxyEvent, APIGatewayProxyResult>().use(injectLambdaContext(logger, { resetKeys: true }));
+  // Only routes that report metrics publish them: the others would log "no metrics" on every call.
+  if (options.publishesMetrics) chain.use(logMetrics(metrics));
+  chain
     .use(errorResponses())
     .use(httpHeaderNormalizer());
   if (schemas.body) chain.use(bodySizeLimit(MAX_BODY_BYTES)).use(httpJsonBodyParser());

@@ -3,6 +3,8 @@ import { BatchProcessor, EventType, processPartialResponse } from '@aws-lambda-p
 import { injectLambdaContext } from '@aws-lambda-powertools/logger/middleware';
 import type { SQSBatchResponse, SQSEvent, SQSRecord } from 'aws-lambda';
 import { logger } from '#lib/logger';
+import { metrics } from '#lib/metrics';
+import { logMetrics } from '@aws-lambda-powertools/metrics/middleware';
 import type { ReceivedMessage } from '#lib/tasks/processing';
 
 /**
@@ -14,6 +16,7 @@ export function sqsBatchHandler(handleMessage: (message: ReceivedMessage, signal
   const processor = new BatchProcessor(EventType.SQS);
   return middy<SQSEvent, SQSBatchResponse>()
     .use(injectLambdaContext(logger, { resetKeys: true }))
+    .use(logMetrics(metrics))
     // middy aborts `signal` just before the Lambda timeout, so running work stops instead of being killed.
     .handler((event, context, { signal }) =>
       processPartialResponse(
@@ -24,6 +27,7 @@ export function sqsBatchHandler(handleMessage: (message: ReceivedMessage, signal
               body: record.body,
               receiptHandle: record.receiptHandle,
               receiveCount: Number(record.attributes.ApproximateReceiveCount ?? '1'),
+              ...(record.attributes.SentTimestamp ? { sentAt: new Date(Number(record.attributes.SentTimestamp)) } : {}),
             },
             signal,
           ),

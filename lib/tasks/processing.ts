@@ -1,5 +1,6 @@
 import type { Clock } from '#lib/clock';
 import type { AppLogger } from '#lib/logger';
+import { noMetrics, type TaskMetrics } from '#lib/metrics';
 import { TaskMessageSchema, type Task } from './model';
 import type { TaskQueue, TaskStore } from './ports';
 import { isFinal } from './transitions';
@@ -11,6 +12,8 @@ export interface ReceivedMessage {
   receiptHandle: string;
   /** 1 on the first delivery. */
   receiveCount: number;
+  /** When the message was first sent: the start of its queue wait. */
+  sentAt?: Date;
 }
 
 /** How one message ended when it is acknowledged (deleted from the queue). */
@@ -42,6 +45,7 @@ export interface ProcessingDeps {
   cancelPollMs: number;
   retryBaseDelaySeconds: number;
   maxReceiveCount: number;
+  metrics?: TaskMetrics;
 }
 
 const MAX_RETRY_DELAY_SECONDS = 900;
@@ -54,7 +58,7 @@ export function retryDelaySeconds(receiveCount: number, baseSeconds: number, max
 
 /** The processor's use cases: work one queued task, and fail one that ran out of attempts. */
 export function createTaskProcessor(deps: ProcessingDeps) {
-  const { store, queue, clock, logger } = deps;
+  const { store, queue, clock, logger, metrics = noMetrics } = deps;
 
   function parseMessage(body: string): string {
     let json: unknown;
@@ -101,7 +105,7 @@ export function createTaskProcessor(deps: ProcessingDeps) {
     }
   }
 
-  async function processOnce(taskId: string, invocation?: AbortSignal): Promise<ProcessOutcome> {
+  async function processOnce(taskId: string, sentAt: Date | undefined, invocation?: AbortSignal): Promise<ProcessOutcome> {
     const now = clock.now();
     const claim = await store.transition(taskId, {
       to: 'PROCESSING',
@@ -116,6 +120,8 @@ export function createTaskProcessor(deps: ProcessingDeps) {
     }
     const task = claim.task;
     logger.info('Task started', { task_id: taskId, attempt: task.attempts });
+    metrics.count('TasksStarted');
+    if (sentAt) metrics.duration('QueueWait', Math.max(0, now.getTime() - sentAt.getTime()));
 
     const work = await workUnlessCanceled(task, invocation);
     if (work.canceled) {
@@ -130,6 +136,8 @@ export function createTaskProcessor(deps: ProcessingDeps) {
     });
     if (completion.applied) {
       logger.info('Task completed', { task_id: taskId, attempt: task.attempts });
+      metrics.count('TasksCompleted');
+      metrics.duration('WorkTime', clock.now().getTime() - now.getTime());
       return 'completed';
     }
     // The condition refused: a cancel won the race, or a newer attempt owns the task now.
@@ -147,7 +155,7 @@ export function createTaskProcessor(deps: ProcessingDeps) {
       let taskId: string | undefined;
       try {
         taskId = parseMessage(message.body);
-        return await processOnce(taskId, invocation);
+        return await processOnce(taskId, message.sentAt, invocation);
       } catch (error) {
         const backoff = retryDelaySeconds(message.receiveCount, deps.retryBaseDelaySeconds, deps.maxReceiveCount);
         const delay = error instanceof TaskLeasedError ? Math.max(backoff, error.retryAfterSeconds) : backoff;
@@ -180,7 +188,10 @@ export function createTaskProcessor(deps: ProcessingDeps) {
         at: clock.now(),
         error: { code: 'PROCESSING_FAILED', message: `Processing failed after ${deps.maxReceiveCount} attempts` },
       });
-      if (outcome.applied) logger.warn('Task failed', { task_id: taskId });
+      if (outcome.applied) {
+        logger.warn('Task failed', { task_id: taskId });
+        metrics.count('TasksFailed');
+      }
       else logger.info('Dead letter for a task already final or unknown', { task_id: taskId, status: outcome.current?.status });
     },
   };

@@ -1,6 +1,7 @@
 import { createHash, randomUUID } from 'node:crypto';
 import type { Clock } from '#lib/clock';
 import type { AppLogger } from '#lib/logger';
+import { noMetrics, type TaskMetrics } from '#lib/metrics';
 import { IdempotencyKeyReusedError, TaskNotCancelableError, TaskNotFoundError } from './errors';
 import { IDEMPOTENCY_WINDOW_SECONDS, newTask, type SubmitTaskInput, type SubmittedTask, type Task } from './model';
 import type { ListQuery, TaskPage, TaskQueue, TaskStore } from './ports';
@@ -10,6 +11,7 @@ export interface TaskServiceDeps {
   queue: TaskQueue;
   clock: Clock;
   logger: AppLogger;
+  metrics?: TaskMetrics;
   newId?: () => string;
 }
 
@@ -32,7 +34,7 @@ export function fingerprintOf(input: SubmitTaskInput): string {
 }
 
 /** The client-facing use cases: submit, read, list and cancel. */
-export function createTaskService({ store, queue, clock, logger, newId = randomUUID }: TaskServiceDeps) {
+export function createTaskService({ store, queue, clock, logger, metrics = noMetrics, newId = randomUUID }: TaskServiceDeps) {
   return {
     /**
      * Stores the task, then enqueues it. If the enqueue fails the task is marked FAILED
@@ -79,6 +81,7 @@ export function createTaskService({ store, queue, clock, logger, newId = randomU
         throw enqueueError;
       }
       logger.info('Task submitted', { task_id: task.task_id });
+      metrics.count('TasksSubmitted');
       return accepted(task.task_id, task.created_at);
     },
 
@@ -98,6 +101,7 @@ export function createTaskService({ store, queue, clock, logger, newId = randomU
       const outcome = await store.transition(taskId, { to: 'CANCELED', at: clock.now() });
       if (outcome.applied) {
         logger.info('Task canceled', { task_id: taskId });
+        metrics.count('TasksCanceled');
         return outcome.task;
       }
       if (!outcome.current) throw new TaskNotFoundError(taskId);

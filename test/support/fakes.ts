@@ -1,6 +1,7 @@
 import { DependencyUnavailableError } from '#lib/errors';
 import type { Clock } from '#lib/clock';
 import type { AppLogger } from '#lib/logger';
+import type { TaskCount, TaskDuration, TaskMetrics } from '#lib/metrics';
 import type { Task, TaskMessage, TaskStatus } from '#lib/tasks/model';
 import type { IdempotencyRecord, ListQuery, StatusChange, TaskPage, TaskQueue, TaskStore, TransitionResult } from '#lib/tasks/ports';
 import { InvalidCursorError } from '#lib/tasks/errors';
@@ -182,3 +183,15 @@ export const silentLogger: AppLogger = {
   error: () => undefined,
   appendKeys: () => undefined,
 };
+
+/** Metrics that remember what was reported. */
+export class RecordingMetrics implements TaskMetrics {
+  readonly counts: Record<string, number> = {};
+  readonly durations: Record<string, number[]> = {};
+  count(metric: TaskCount, value = 1): void {
+    this.counts[metric] = (this.counts[metric] ?? 0) + value;
+  }
+  duration(metric: TaskDuration, milliseconds: number): void {
+    (this.durations[metric] ??= []).push(milliseconds);
+  }
+}

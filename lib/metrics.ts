@@ -1,0 +1,29 @@
+import { Metrics, MetricUnit } from '@aws-lambda-powertools/metrics';
+import { logger } from '#lib/logger';
+
+/** What the service counts and times; the domain reports through this, never through Powertools itself. */
+export type TaskCount = 'TasksSubmitted' | 'TasksStarted' | 'TasksCompleted' | 'TasksCanceled' | 'TasksFailed';
+export type TaskDuration = 'WorkTime' | 'QueueWait';
+
+export interface TaskMetrics {
+  count(metric: TaskCount, value?: number): void;
+  duration(metric: TaskDuration, milliseconds: number): void;
+}
+
+/**
+ * One Metrics per container, published as CloudWatch EMF log lines at the end of each invocation
+ * by the `logMetrics` middleware. The namespace comes from POWERTOOLS_METRICS_NAMESPACE.
+ */
+export const metrics = new Metrics({
+  namespace: process.env.POWERTOOLS_METRICS_NAMESPACE ?? 'TaskService',
+  serviceName: process.env.POWERTOOLS_SERVICE_NAME ?? 'task-service',
+  // Its own warnings go through the structured logger, at the configured level.
+  logger,
+});
+
+export const cloudWatchMetrics: TaskMetrics = {
+  count: (metric, value = 1) => metrics.addMetric(metric, MetricUnit.Count, value),
+  duration: (metric, milliseconds) => metrics.addMetric(metric, MetricUnit.Milliseconds, milliseconds),
+};
+
+export const noMetrics: TaskMetrics = { count: () => undefined, duration: () => undefined };
