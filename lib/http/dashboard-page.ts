@@ -1,0 +1,128 @@
+/**
+ * The dashboard: one self-contained page (no CDN, no build step) that uses only the public API,
+ * through relative URLs so it works under any base path. It polls every two seconds.
+ */
+export const DASHBOARD_PAGE = `<!doctype html>
+<html lang="en">
+<head>
+<meta charset="utf-8">
+<meta name="viewport" content="width=device-width, initial-scale=1">
+<title>Task service dashboard</title>
+<style>
+  :root { font-family: system-ui, sans-serif; color: #1d2733; background: #f4f6f9; }
+  body { margin: 0 auto; max-width: 1100px; padding: 1.5rem; }
+  h1 { font-size: 1.4rem; margin: 0 0 1rem; }
+  h2 { font-size: 1rem; margin: 0 0 .6rem; }
+  section { background: #fff; border-radius: 8px; padding: 1rem; margin-bottom: 1rem; box-shadow: 0 1px 3px #0002; }
+  .counts { display: grid; grid-template-columns: repeat(5, 1fr); gap: .6rem; }
+  .count { border-radius: 6px; padding: .6rem; text-align: center; background: #eef2f7; }
+  .count b { display: block; font-size: 1.6rem; }
+  .PENDING { color: #8a6d00; } .PROCESSING { color: #0b5cad; } .COMPLETED { color: #1e7a34; }
+  .FAILED { color: #b3261e; } .CANCELED { color: #5f6b7a; }
+  form { display: flex; gap: .5rem; flex-wrap: wrap; }
+  input { flex: 1; min-width: 12rem; padding: .45rem; border: 1px solid #c5ccd6; border-radius: 4px; }
+  button { padding: .45rem .9rem; border: 0; border-radius: 4px; background: #0b5cad; color: #fff; cursor: pointer; }
+  button.cancel { background: #b3261e; padding: .25rem .6rem; }
+  table { width: 100%; border-collapse: collapse; font-size: .9rem; }
+  th, td { text-align: left; padding: .35rem .4rem; border-bottom: 1px solid #e3e7ed; }
+  td.id { font-family: ui-monospace, monospace; font-size: .8rem; }
+  #message { min-height: 1.2rem; font-size: .85rem; margin-top: .4rem; }
+  svg { width: 100%; height: 140px; }
+</style>
+</head>
+<body>
+<h1>Task service</h1>
+<section>
+  <h2>Tasks by status <small>(of the newest 100 per status)</small></h2>
+  <div class="counts" id="counts"></div>
+</section>
+<section>
+  <h2>Completed per 10 seconds, last 5 minutes</h2>
+  <svg id="throughput" viewBox="0 0 600 140" preserveAspectRatio="none" role="img" aria-label="throughput chart"></svg>
+</section>
+<section>
+  <h2>Submit a task</h2>
+  <form id="submit">
+    <input name="title" placeholder="Title" required maxlength="255">
+    <input name="description" placeholder="Description" required maxlength="10000">
+    <button type="submit">Submit</button>
+  </form>
+  <div id="message"></div>
+</section>
+<section>
+  <h2>Recent tasks</h2>
+  <table>
+    <thead><tr><th>Task</th><th>Title</th><th>Status</th><th>Created</th><th>Attempts</th><th></th></tr></thead>
+    <tbody id="tasks"></tbody>
+  </table>
+</section>
+<script>
+const STATUSES = ['PENDING', 'PROCESSING', 'COMPLETED', 'FAILED', 'CANCELED'];
+const api = (path, init) => fetch('api/' + path, init).then(async (response) => {
+  const body = await response.json();
+  if (!response.ok) throw new Error(body.error ? body.error.code + ': ' + body.error.message : response.status);
+  return body;
+});
+const text = (value) => String(value).replace(/[&<>"]/g, (c) => ({ '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;' })[c]);
+const say = (message) => { document.getElementById('message').textContent = message; };
+
+async function refreshCounts() {
+  const pages = await Promise.all(STATUSES.map((status) => api('tasks?limit=100&status=' + status)));
+  document.getElementById('counts').innerHTML = STATUSES.map((status, i) =>
+    '<div class="count ' + status + '" data-status="' + status + '"><b>' + pages[i].tasks.length + (pages[i].next_cursor ? '+' : '') +
+    '</b>' + status + '</div>').join('');
+  drawThroughput(pages[2].tasks);
+}
+
+function drawThroughput(completed) {
+  const now = Date.now(), bucketMs = 10000, buckets = new Array(30).fill(0);
+  for (const task of completed) {
+    const age = now - Date.parse(task.completed_at);
+    if (age >= 0 && age < buckets.length * bucketMs) buckets[buckets.length - 1 - Math.floor(age / bucketMs)]++;
+  }
+  const max = Math.max(1, ...buckets), width = 600 / buckets.length;
+  document.getElementById('throughput').innerHTML = buckets.map((n, i) => {
+    const h = (n / max) * 120;
+    return '<rect x="' + (i * width + 1) + '" y="' + (130 - h) + '" width="' + (width - 2) + '" height="' + h + '" fill="#1e7a34"><title>' + n + '</title></rect>';
+  }).join('') + '<line x1="0" y1="130" x2="600" y2="130" stroke="#999"/><text x="2" y="12" font-size="11">max ' + max + '</text>';
+}
+
+async function refreshTasks() {
+  const { tasks } = await api('tasks?limit=20');
+  document.getElementById('tasks').innerHTML = tasks.map((task) =>
+    '<tr data-task-id="' + task.task_id + '"><td class="id">' + task.task_id.slice(0, 8) + '</td><td>' + text(task.title) +
+    '</td><td class="status ' + task.status + '">' + task.status + '</td><td>' + new Date(task.created_at).toLocaleTimeString() +
+    '</td><td>' + task.attempts + '</td><td>' +
+    (task.status === 'PENDING' || task.status === 'PROCESSING' ? '<button class="cancel" data-cancel="' + task.task_id + '">Cancel</button>' : '') +
+    '</td></tr>').join('');
+}
+
+async function refresh() {
+  try { await Promise.all([refreshCounts(), refreshTasks()]); } catch (error) { say('Refresh failed: ' + error.message); }
+}
+
+document.getElementById('submit').addEventListener('submit', async (event) => {
+  event.preventDefault();
+  const form = new FormData(event.target);
+  try {
+    const task = await api('tasks', { method: 'POST', headers: { 'Content-Type': 'application/json' },
+      body: JSON.stringify({ title: form.get('title'), description: form.get('description') }) });
+    say('Submitted ' + task.task_id);
+    event.target.reset();
+    await refresh();
+  } catch (error) { say('Submit refused: ' + error.message); }
+});
+
+document.getElementById('tasks').addEventListener('click', async (event) => {
+  const id = event.target.dataset && event.target.dataset.cancel;
+  if (!id) return;
+  try { await api('tasks/' + id + '/cancel', { method: 'POST' }); say('Canceled ' + id); await refresh(); }
+  catch (error) { say('Cancel refused: ' + error.message); }
+});
+
+refresh();
+setInterval(refresh, 2000);
+</script>
+</body>
+</html>
+`;
