@@ -1,6 +1,10 @@
 import { existsSync, mkdirSync } from 'node:fs';
 import { dirname } from 'node:path';
 import { chromium, type Browser } from 'playwright-core';
+import { randomUUID } from 'node:crypto';
+import { createDocumentClient } from '#lib/aws/clients';
+import { DynamoDbTaskStore } from '#lib/aws/dynamodb-task-store';
+import { newTask } from '#lib/tasks/model';
 import { stackEnv } from '../support/stack-env';
 
 /**
@@ -12,7 +16,10 @@ const describeWithChromium = existsSync(executablePath) ? describe : describe.sk
 const screenshotPath = process.env.DASHBOARD_SCREENSHOT ?? 'test/e2e/artifacts/dashboard.png';
 
 describeWithChromium('the dashboard in Chromium', () => {
-  const baseUrl = stackEnv().apiUrl.replace(/\/api$/, '');
+  const env = stackEnv();
+  const baseUrl = env.apiUrl.replace(/\/api$/, '');
+  const client = createDocumentClient();
+  const store = new DynamoDbTaskStore(client, env.tableName);
   let browser: Browser;
 
   beforeAll(async () => {
@@ -30,7 +37,10 @@ describeWithChromium('the dashboard in Chromium', () => {
       ],
     });
   }, 60_000);
-  afterAll(() => browser?.close());
+  afterAll(async () => {
+    await browser?.close();
+    client.destroy();
+  });
 
   it('submits a task and sees it COMPLETED, cancels another, and shows counts and the chart', async () => {
     const page = await browser.newPage({ viewport: { width: 1200, height: 1000 } });
@@ -44,17 +54,19 @@ describeWithChromium('the dashboard in Chromium', () => {
     await page.click('button[type=submit]');
     await page.waitForSelector(`#message:has-text("Submitted")`);
 
+    // A task that stays PENDING (stored without a message), so the cancel never races its completion.
     const doomed = `Dashboard cancel ${suffix}`;
-    await page.fill('input[name=title]', doomed);
-    await page.fill('input[name=description]', 'canceled from the dashboard');
-    await page.click('button[type=submit]');
-    const cancelButton = page.locator(`tr:has-text("${doomed}") button.cancel`);
-    await cancelButton.click();
+    await store.create(newTask({ title: doomed, description: 'canceled from the dashboard', metadata: {} }, randomUUID(), new Date()));
+    await page.locator(`tr:has-text("${doomed}") button.cancel`).click({ timeout: 15_000 });
     await page.locator(`tr:has-text("${doomed}") td.status.CANCELED`).waitFor({ timeout: 15_000 });
 
     await page.locator(`tr:has-text("${done}") td.status.COMPLETED`).waitFor({ timeout: 20_000 });
-    // The counts and the chart come from the same public API.
-    expect(Number((await page.locator('.count[data-status=COMPLETED] b').innerText()).replace('+', ''))).toBeGreaterThan(0);
+    // The counts and the chart come from the same public API, on the next refresh at the latest.
+    await page.waitForFunction(
+      "Number(document.querySelector('.count[data-status=COMPLETED] b').textContent.replace('+', '')) > 0",
+      undefined,
+      { timeout: 10_000 },
+    );
     expect(await page.locator('#throughput rect').count()).toBe(30);
 
     mkdirSync(dirname(screenshotPath), { recursive: true });
