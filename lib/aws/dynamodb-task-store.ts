@@ -2,6 +2,7 @@ import { ConditionalCheckFailedException, TransactionCanceledException } from '@
 import { createHash } from 'node:crypto';
 import {
   BatchGetCommand,
+  BatchWriteCommand,
   DeleteCommand,
   GetCommand,
   PutCommand,
@@ -187,6 +188,11 @@ export function buildTransitionUpdate(tableName: string, taskId: string, change:
   });
 }
 
+/** BatchWriteItem takes at most 25 requests. */
+const BATCH_WRITE_LIMIT = 25;
+const MAX_BATCH_ATTEMPTS = 6;
+const BATCH_RETRY_BASE_MS = 25;
+
 /** The DynamoDB implementation of the task store: one item per task, keyed by `task_id`. */
 export class DynamoDbTaskStore implements TaskStore {
   constructor(
@@ -204,6 +210,25 @@ export class DynamoDbTaskStore implements TaskStore {
         }),
       ),
     );
+  }
+
+  async createMany(tasks: Task[]): Promise<void> {
+    for (let start = 0; start < tasks.length; start += BATCH_WRITE_LIMIT) {
+      let requests: Array<{ PutRequest: { Item: Record<string, unknown> } }> = tasks
+        .slice(start, start + BATCH_WRITE_LIMIT)
+        .map((task) => ({ PutRequest: { Item: { ...toItem(task) } } }));
+      for (let attempt = 1; requests.length > 0; attempt++) {
+        const pending = requests;
+        const { UnprocessedItems } = await callDependency('task store', () =>
+          this.client.send(new BatchWriteCommand({ RequestItems: { [this.tableName]: pending } })),
+        );
+        requests = (UnprocessedItems?.[this.tableName] ?? []) as typeof requests;
+        if (requests.length === 0) break;
+        // Throttled items come back unprocessed: retry them with backoff, then give up loudly.
+        if (attempt >= MAX_BATCH_ATTEMPTS) throw new DependencyUnavailableError('task store');
+        await sleep(BATCH_RETRY_BASE_MS * 2 ** attempt);
+      }
+    }
   }
 
   async createIdempotent(task: Task, record: IdempotencyRecord): Promise<IdempotencyRecord | undefined> {

@@ -2,7 +2,9 @@ import { z } from 'zod';
 import {
   JsonValueSchema,
   ListTasksQuerySchema,
+  SubmitBatchSchema,
   SubmitHeadersSchema,
+  SubmittedBatchSchema,
   SubmitTaskSchema,
   SubmittedTaskSchema,
   TaskListSchema,
@@ -46,8 +48,18 @@ function componentSchemas(): Record<string, JsonSchema> {
   const strip = (schemas: Record<string, JsonSchema>) =>
     Object.fromEntries(Object.entries(schemas).map(([id, { $schema: _s, $id: _i, id: _id, ...schema }]) => [id, schema]));
   return strip({
-    ...convert({ SubmitTask: SubmitTaskSchema }, 'input'),
-    ...convert({ Task: TaskSchema, TaskList: TaskListSchema, SubmittedTask: SubmittedTaskSchema, Error: ErrorSchema, Health: HealthSchema }, 'output'),
+    ...convert({ SubmitTask: SubmitTaskSchema, SubmitBatch: SubmitBatchSchema }, 'input'),
+    ...convert(
+      {
+        Task: TaskSchema,
+        TaskList: TaskListSchema,
+        SubmittedTask: SubmittedTaskSchema,
+        SubmittedBatch: SubmittedBatchSchema,
+        Error: ErrorSchema,
+        Health: HealthSchema,
+      },
+      'output',
+    ),
   });
 }
 
@@ -109,6 +121,16 @@ export function openApiDocument() {
           summary: 'List tasks, newest first',
           parameters: parameters(ListTasksQuerySchema, 'query'),
           responses: { 200: json('TaskList', 'A page of tasks; next_cursor is null on the last page'), ...errors(400, 503) },
+        },
+      },
+      '/api/tasks/batch': {
+        post: {
+          summary: 'Submit 1 to 100 tasks at once, validated all or nothing',
+          requestBody: { required: true, content: { 'application/json': { schema: ref('SubmitBatch') } } },
+          responses: {
+            202: json('SubmittedBatch', 'Accepted: every task stored and queued, in request order'),
+            ...errors(400, 413, 415, 503),
+          },
         },
       },
       '/api/tasks/{task_id}': {

@@ -45,6 +45,22 @@ export const SubmitHeadersSchema = z.object({ 'idempotency-key': IdempotencyKeyS
 /** How long an idempotency key holds on to the task it created. */
 export const IDEMPOTENCY_WINDOW_SECONDS = 24 * 60 * 60;
 
+export const MAX_BATCH_SIZE = 100;
+
+/** `POST /api/tasks/batch`: 1 to 100 task bodies, validated all or nothing. */
+export const SubmitBatchSchema = z.strictObject({
+  tasks: z
+    .array(SubmitTaskSchema, { error: 'must be an array of tasks' })
+    .min(1, 'must hold at least one task')
+    .max(MAX_BATCH_SIZE, `must hold at most ${MAX_BATCH_SIZE} tasks`),
+});
+export type SubmitBatchInput = z.infer<typeof SubmitBatchSchema>;
+
+export const SubmittedBatchSchema = z.object({
+  tasks: z.array(z.object({ task_id: z.uuid(), status: z.literal('PENDING') })),
+});
+export type SubmittedBatch = z.infer<typeof SubmittedBatchSchema>;
+
 export const TaskErrorSchema = z.object({ code: z.string(), message: z.string() });
 export type TaskError = z.infer<typeof TaskErrorSchema>;
 

@@ -48,6 +48,8 @@ export interface IdempotencyRecord {
 export interface TaskStore {
   /** Stores a new task; never overwrites an existing one. */
   create(task: Task): Promise<void>;
+  /** Stores new tasks (fresh ids) in as few calls as the store allows; throws unless all were stored. */
+  createMany(tasks: Task[]): Promise<void>;
   /**
    * Stores a new task and its idempotency record atomically, unless a live record holds the key:
    * then nothing is written and that record is returned.

@@ -3,7 +3,14 @@ import type { Clock } from '#lib/clock';
 import type { AppLogger } from '#lib/logger';
 import { noMetrics, type TaskMetrics } from '#lib/metrics';
 import { IdempotencyKeyReusedError, TaskNotCancelableError, TaskNotFoundError } from './errors';
-import { IDEMPOTENCY_WINDOW_SECONDS, newTask, type SubmitTaskInput, type SubmittedTask, type Task } from './model';
+import {
+  IDEMPOTENCY_WINDOW_SECONDS,
+  newTask,
+  type SubmitTaskInput,
+  type SubmittedBatch,
+  type SubmittedTask,
+  type Task,
+} from './model';
 import type { ListQuery, TaskPage, TaskQueue, TaskStore } from './ports';
 
 export interface TaskServiceDeps {
@@ -35,6 +42,16 @@ export function fingerprintOf(input: SubmitTaskInput): string {
 
 /** The client-facing use cases: submit, read, list and cancel. */
 export function createTaskService({ store, queue, clock, logger, metrics = noMetrics, newId = randomUUID }: TaskServiceDeps) {
+  /** A stored task whose message could not be sent must not wait as PENDING: it becomes FAILED. */
+  const markUnqueued = (taskId: string) =>
+    store
+      .transition(taskId, {
+        to: 'FAILED',
+        at: clock.now(),
+        error: { code: 'ENQUEUE_FAILED', message: 'The task could not be queued for processing' },
+      })
+      .catch((markError: unknown) => logger.error('Could not mark an unqueued task FAILED', { task_id: taskId, error: markError }));
+
   return {
     /**
      * Stores the task, then enqueues it. If the enqueue fails the task is marked FAILED
@@ -69,20 +86,32 @@ export function createTaskService({ store, queue, clock, logger, metrics = noMet
             .releaseIdempotencyKey(idempotencyKey, task.task_id)
             .catch((releaseError: unknown) => logger.error('Could not release an idempotency key', { error: releaseError }));
         }
-        await store
-          .transition(task.task_id, {
-            to: 'FAILED',
-            at: clock.now(),
-            error: { code: 'ENQUEUE_FAILED', message: 'The task could not be queued for processing' },
-          })
-          .catch((markError: unknown) =>
-            logger.error('Could not mark an unqueued task FAILED', { task_id: task.task_id, error: markError }),
-          );
+        await markUnqueued(task.task_id);
         throw enqueueError;
       }
       logger.info('Task submitted', { task_id: task.task_id });
       metrics.count('TasksSubmitted');
       return accepted(task.task_id, task.created_at);
+    },
+
+    /**
+     * Stores and queues up to 100 tasks with batched calls. If the enqueue fails, every task of
+     * the batch is marked FAILED (ENQUEUE_FAILED) and the error reaches the client as a 503, so the
+     * batch is all or nothing for the client too.
+     */
+    async submitBatch(inputs: SubmitTaskInput[]): Promise<SubmittedBatch> {
+      const now = clock.now();
+      const tasks = inputs.map((input) => newTask(input, newId(), now));
+      await store.createMany(tasks);
+      try {
+        await queue.enqueueAll(tasks.map((task) => ({ task_id: task.task_id })));
+      } catch (enqueueError) {
+        await Promise.all(tasks.map((task) => markUnqueued(task.task_id)));
+        throw enqueueError;
+      }
+      logger.info('Task batch submitted', { count: tasks.length, task_ids: tasks.map((task) => task.task_id) });
+      metrics.count('TasksSubmitted', tasks.length);
+      return { tasks: tasks.map((task) => ({ task_id: task.task_id, status: 'PENDING' as const })) };
     },
 
     async get(taskId: string): Promise<Task> {

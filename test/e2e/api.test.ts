@@ -46,6 +46,17 @@ describe('the task API over HTTP, through serverless-offline and the local SQS t
     expect(processing.started_at).toBe(completed.started_at);
   });
 
+  it('processes a batch submitted in one request: all COMPLETED', async () => {
+    const batch = await call('POST', '/tasks/batch', {
+      tasks: Array.from({ length: 10 }, (_, n) => ({ title: `batch ${n}`, description: 'e2e batch' })),
+    });
+    expect(batch.status).toBe(202);
+    expect(batch.body.tasks).toHaveLength(10);
+    for (const { task_id } of batch.body.tasks) {
+      expect(await waitForStatus(task_id, ['COMPLETED'])).toMatchObject({ status: 'COMPLETED', attempts: 1 });
+    }
+  });
+
   it('keeps a task canceled while PROCESSING as CANCELED, never COMPLETED', async () => {
     const { body } = await submit();
     await waitForStatus(body.task_id, ['PROCESSING']);

@@ -33,3 +33,13 @@ describe('idempotency keys against DynamoDB Local', () => {
     expect(second.task_id).not.toBe(first.task_id);
   });
 });
+
+describe('batched writes against DynamoDB Local and the SQS emulator', () => {
+  it('stores 60 tasks in batches of 25 and reads every one back', async () => {
+    const service = createTaskService({ store, queue: new InMemoryTaskQueue(), clock: systemClock, logger: silentLogger });
+    const inputs = Array.from({ length: 60 }, (_, n) => ({ title: `batch ${n}`, description: 'd', metadata: {}, payload: n }));
+    const { tasks } = await service.submitBatch(inputs);
+    const stored = await Promise.all(tasks.map((t) => store.get(t.task_id)));
+    expect(stored.map((t) => t?.payload)).toEqual(inputs.map((i) => i.payload));
+  });
+});

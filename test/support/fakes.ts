@@ -23,6 +23,11 @@ export class InMemoryTaskStore implements TaskStore {
     this.items.set(task.task_id, { task: structuredClone(task) });
   }
 
+  async createMany(tasks: Task[]): Promise<void> {
+    this.guard();
+    for (const task of tasks) await this.create(task);
+  }
+
   readonly idempotency = new Map<string, IdempotencyRecord>();
 
   async createIdempotent(task: Task, record: IdempotencyRecord): Promise<IdempotencyRecord | undefined> {

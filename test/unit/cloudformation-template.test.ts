@@ -76,6 +76,7 @@ describe('the packaged CloudFormation template (stage localstack)', () => {
   it('gives each function its own role, allowing only what it calls', () => {
     const expected: Record<string, string[]> = {
       SubmitTask: ['dynamodb:DeleteItem', 'dynamodb:GetItem', 'dynamodb:PutItem', 'dynamodb:UpdateItem', 'sqs:SendMessage'],
+      SubmitTaskBatch: ['dynamodb:BatchWriteItem', 'dynamodb:UpdateItem', 'sqs:SendMessage'],
       GetTask: ['dynamodb:GetItem'],
       ListTasks: ['dynamodb:BatchGetItem', 'dynamodb:Query'],
       CancelTask: ['dynamodb:UpdateItem'],

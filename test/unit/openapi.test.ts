@@ -2,6 +2,7 @@ import { readFileSync } from 'node:fs';
 import { parse } from 'yaml';
 import { createHandler as createSubmit } from '#functions/submit';
 import { createHandler as createList } from '#functions/list-tasks';
+import { createHandler as createSubmitBatch } from '#functions/submit-batch';
 import { createHandler as createGet } from '#functions/get-task';
 import { createHandler as createCancel } from '#functions/cancel-task';
 import { createHandler as createHealth } from '#functions/health';
@@ -57,6 +58,14 @@ async function observedStatuses(): Promise<Array<{ method: string; path: string;
   tasksPost(await submit(apiEvent({ method: 'POST', body: '{}', headers: { 'Content-Type': 'text/plain' } }), ctx()));
   await down(async () => tasksPost(await submit(jsonPost(body), ctx())));
   const id = JSON.parse(accepted.body).task_id as string;
+
+  const batch = createSubmitBatch(tasks);
+  const batchPost = record('post', '/api/tasks/batch');
+  batchPost(await batch(jsonPost({ tasks: [body] }), ctx()));
+  batchPost(await batch(jsonPost({ tasks: [] }), ctx()));
+  batchPost(await batch(jsonPost('x'.repeat(MAX_BODY_BYTES + 1)), ctx()));
+  batchPost(await batch(apiEvent({ method: 'POST', body: '{}', headers: { 'Content-Type': 'text/plain' } }), ctx()));
+  await down(async () => batchPost(await batch(jsonPost({ tasks: [body] }), ctx())));
 
   const tasksGet = record('get', '/api/tasks');
   tasksGet(await list(apiEvent(), ctx()));

@@ -1,0 +1,14 @@
+import { taskService } from '#lib/container';
+import { apiHandler } from '#lib/http/api-handler';
+import { SubmitBatchSchema } from '#lib/tasks/model';
+import type { TaskService } from '#lib/tasks/service';
+
+/** POST /api/tasks/batch: up to 100 tasks, validated all or nothing, stored and queued with batched calls. */
+export const createHandler = (tasks: Pick<TaskService, 'submitBatch'>) =>
+  apiHandler(
+    { body: SubmitBatchSchema },
+    async ({ body }) => ({ statusCode: 202, body: await tasks.submitBatch(body.tasks) }),
+    { publishesMetrics: true },
+  );
+
+export const handler = createHandler(taskService);

@@ -1,0 +1,64 @@
+import { createHandler } from '#functions/submit-batch';
+import { MAX_BODY_BYTES } from '#lib/http/api-handler';
+import { createTaskService } from '#lib/tasks/service';
+import { InMemoryTaskQueue, InMemoryTaskStore, ManualClock, silentLogger } from '../support/fakes';
+import { jsonPost, lambdaContext } from '../support/events';
+
+function setup() {
+  const store = new InMemoryTaskStore();
+  const queue = new InMemoryTaskQueue();
+  const submit = createHandler(createTaskService({ store, queue, clock: new ManualClock(), logger: silentLogger }));
+  const post = async (body: unknown) => {
+    const result = await submit(jsonPost(body), lambdaContext());
+    return { status: result.statusCode, body: JSON.parse(result.body) };
+  };
+  return { store, queue, post };
+}
+
+const task = (n: number) => ({ title: `task ${n}`, description: 'batch', payload: { n } });
+
+describe('POST /api/tasks/batch', () => {
+  it('stores and queues every task, answering their ids in request order', async () => {
+    const { post, store, queue } = setup();
+    const { status, body } = await post({ tasks: Array.from({ length: 100 }, (_, n) => task(n)) });
+    expect(status).toBe(202);
+    expect(body.tasks).toHaveLength(100);
+    expect(body.tasks.every((t: { status: string }) => t.status === 'PENDING')).toBe(true);
+    body.tasks.forEach((t: { task_id: string }, n: number) => expect(store.items.get(t.task_id)!.task.payload).toEqual({ n }));
+    expect(queue.messages.map((m) => m.task_id)).toEqual(body.tasks.map((t: { task_id: string }) => t.task_id));
+  });
+
+  it.each([
+    ['no tasks', { tasks: [] }, 'tasks'],
+    ['101 tasks', { tasks: Array.from({ length: 101 }, (_, n) => task(n)) }, 'tasks'],
+    ['one invalid task among valid ones', { tasks: [task(0), task(1), task(2), { ...task(3), title: ' ' }] }, 'tasks.3.title'],
+    ['an unknown field', { tasks: [task(0)], priority: 1 }, ''],
+    ['tasks that is not an array', { tasks: {} }, 'tasks'],
+  ])('refuses %s with 400 and stores nothing', async (_, body, path) => {
+    const { post, store, queue } = setup();
+    const refused = await post(body);
+    expect(refused.status).toBe(400);
+    expect(refused.body.error.code).toBe('VALIDATION_ERROR');
+    expect(refused.body.error.details[0].path).toBe(path);
+    expect(store.items.size).toBe(0);
+    expect(queue.messages).toHaveLength(0);
+  });
+
+  it('refuses a batch over 256 KiB with 413', async () => {
+    const { post, store } = setup();
+    const big = { tasks: [{ ...task(0), payload: 'x'.repeat(MAX_BODY_BYTES) }] };
+    expect((await post(big)).status).toBe(413);
+    expect(store.items.size).toBe(0);
+  });
+
+  it('answers 503 and marks the whole batch FAILED when the enqueue fails', async () => {
+    const { post, store, queue } = setup();
+    queue.down = true;
+    const { status, body } = await post({ tasks: [task(0), task(1), task(2)] });
+    expect(status).toBe(503);
+    expect(body.error.code).toBe('SERVICE_UNAVAILABLE');
+    const stored = [...store.items.values()].map(({ task }) => task);
+    expect(stored).toHaveLength(3);
+    expect(stored.every((t) => t.status === 'FAILED' && t.error?.code === 'ENQUEUE_FAILED')).toBe(true);
+  });
+});
