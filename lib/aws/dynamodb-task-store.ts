@@ -15,6 +15,7 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { DescribeTableCommand } from '@aws-sdk/client-dynamodb';
 import { unmarshall } from '@aws-sdk/util-dynamodb';
 import { DependencyUnavailableError } from '#lib/errors';
+import { chunks, sendUntilDone } from './batch-retry';
 import { callDependency } from './dependency-call';
 import {
   allDone,
@@ -190,8 +191,6 @@ export function buildTransitionUpdate(tableName: string, taskId: string, change:
 
 /** BatchWriteItem takes at most 25 requests. */
 const BATCH_WRITE_LIMIT = 25;
-const MAX_BATCH_ATTEMPTS = 6;
-const BATCH_RETRY_BASE_MS = 25;
 
 /** The DynamoDB implementation of the task store: one item per task, keyed by `task_id`. */
 export class DynamoDbTaskStore implements TaskStore {
@@ -213,21 +212,17 @@ export class DynamoDbTaskStore implements TaskStore {
   }
 
   async createMany(tasks: Task[]): Promise<void> {
-    for (let start = 0; start < tasks.length; start += BATCH_WRITE_LIMIT) {
-      let requests: Array<{ PutRequest: { Item: Record<string, unknown> } }> = tasks
-        .slice(start, start + BATCH_WRITE_LIMIT)
-        .map((task) => ({ PutRequest: { Item: { ...toItem(task) } } }));
-      for (let attempt = 1; requests.length > 0; attempt++) {
-        const pending = requests;
-        const { UnprocessedItems } = await callDependency('task store', () =>
-          this.client.send(new BatchWriteCommand({ RequestItems: { [this.tableName]: pending } })),
-        );
-        requests = (UnprocessedItems?.[this.tableName] ?? []) as typeof requests;
-        if (requests.length === 0) break;
-        // Throttled items come back unprocessed: retry them with backoff, then give up loudly.
-        if (attempt >= MAX_BATCH_ATTEMPTS) throw new DependencyUnavailableError('task store');
-        await sleep(BATCH_RETRY_BASE_MS * 2 ** attempt);
-      }
+    for (const chunk of chunks(tasks, BATCH_WRITE_LIMIT)) {
+      await sendUntilDone(
+        'task store',
+        chunk.map((task) => ({ PutRequest: { Item: { ...toItem(task) } } })),
+        async (requests) => {
+          const { UnprocessedItems } = await callDependency('task store', () =>
+            this.client.send(new BatchWriteCommand({ RequestItems: { [this.tableName]: requests } })),
+          );
+          return (UnprocessedItems?.[this.tableName] ?? []) as typeof requests;
+        },
+      );
     }
   }
 
@@ -393,23 +388,21 @@ export class DynamoDbTaskStore implements TaskStore {
 
   /** The tasks of `taskIds`, read consistently, in the order given. */
   private async getMany(taskIds: string[]): Promise<Task[]> {
-    if (taskIds.length === 0) return [];
     const found = new Map<string, Task>();
-    let keys: Array<Record<string, unknown>> = taskIds.map((task_id) => ({ task_id }));
-    for (let attempt = 0; keys.length > 0; attempt++) {
-      if (attempt > 0) await sleep(25 * 2 ** attempt);
-      const requestKeys = keys;
-      const result = await callDependency('task store', () =>
-        this.client.send(
-          new BatchGetCommand({ RequestItems: { [this.tableName]: { Keys: requestKeys, ConsistentRead: true } } }),
-        ),
-      );
-      for (const item of result.Responses?.[this.tableName] ?? []) found.set(item.task_id, toTask(item as TaskItem));
-      keys = (result.UnprocessedKeys?.[this.tableName]?.Keys ?? []) as Array<Record<string, unknown>>;
-      if (attempt >= 5 && keys.length > 0) throw new DependencyUnavailableError('task store');
-    }
+    await sendUntilDone(
+      'task store',
+      taskIds.map((task_id) => ({ task_id })),
+      async (keys) => {
+        const result = await callDependency('task store', () =>
+          this.client.send(new BatchGetCommand({ RequestItems: { [this.tableName]: { Keys: keys, ConsistentRead: true } } })),
+        );
+        for (const item of result.Responses?.[this.tableName] ?? []) found.set(item.task_id, toTask(item as TaskItem));
+        return (result.UnprocessedKeys?.[this.tableName]?.Keys ?? []) as typeof keys;
+      },
+    );
     return taskIds.flatMap((id) => (found.has(id) ? [found.get(id)!] : []));
   }
+
 
   async ping(): Promise<void> {
     await callDependency('task store', () => this.client.send(new DescribeTableCommand({ TableName: this.tableName })));

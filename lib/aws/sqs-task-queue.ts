@@ -5,18 +5,13 @@ import {
   SendMessageCommand,
   type SQSClient,
 } from '@aws-sdk/client-sqs';
-import { setTimeout as sleep } from 'node:timers/promises';
-import { DependencyUnavailableError } from '#lib/errors';
+import { chunks, sendUntilDone } from './batch-retry';
 import { callDependency } from './dependency-call';
-
 import type { TaskMessage } from '#lib/tasks/model';
 import type { TaskQueue } from '#lib/tasks/ports';
 
 /** SendMessageBatch takes at most ten entries. */
 const SQS_BATCH_LIMIT = 10;
-/** Entries SQS reports as failed in a batch are sent again, with backoff, this many times in all. */
-const MAX_BATCH_ATTEMPTS = 4;
-const BATCH_RETRY_BASE_MS = 50;
 
 /** The SQS implementation of the task queue. */
 export class SqsTaskQueue implements TaskQueue {
@@ -32,22 +27,18 @@ export class SqsTaskQueue implements TaskQueue {
   }
 
   async enqueueAll(messages: TaskMessage[]): Promise<void> {
-    for (let start = 0; start < messages.length; start += SQS_BATCH_LIMIT) {
-      let entries = messages.slice(start, start + SQS_BATCH_LIMIT).map((message, index) => ({
-        Id: String(index),
-        MessageBody: JSON.stringify(message),
-      }));
-      for (let attempt = 1; entries.length > 0; attempt++) {
-        const { Failed } = await callDependency('task queue', () =>
-          this.client.send(new SendMessageBatchCommand({ QueueUrl: this.queueUrl, Entries: entries })),
-        );
-        const failedIds = new Set((Failed ?? []).map((failure) => failure.Id));
-        entries = entries.filter((entry) => failedIds.has(entry.Id));
-        if (entries.length > 0 && attempt >= MAX_BATCH_ATTEMPTS) {
-          throw new DependencyUnavailableError('task queue', { cause: Failed });
-        }
-        if (entries.length > 0) await sleep(BATCH_RETRY_BASE_MS * 2 ** attempt);
-      }
+    for (const chunk of chunks(messages, SQS_BATCH_LIMIT)) {
+      await sendUntilDone(
+        'task queue',
+        chunk.map((message, index) => ({ Id: String(index), MessageBody: JSON.stringify(message) })),
+        async (entries) => {
+          const { Failed } = await callDependency('task queue', () =>
+            this.client.send(new SendMessageBatchCommand({ QueueUrl: this.queueUrl, Entries: entries })),
+          );
+          const failedIds = new Set((Failed ?? []).map((failure) => failure.Id));
+          return entries.filter((entry) => failedIds.has(entry.Id));
+        },
+      );
     }
   }
 
