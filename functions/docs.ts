@@ -3,17 +3,12 @@ import { injectLambdaContext } from '@aws-lambda-powertools/logger/middleware';
 import type { APIGatewayProxyEvent, APIGatewayProxyResult } from 'aws-lambda';
 import { apiHandler } from '#lib/http/api-handler';
 import { HttpRequestError } from '#lib/http/errors';
+import { htmlPageHandler } from '#lib/http/html-page';
 import { SWAGGER_ASSETS, SWAGGER_PAGE, swaggerAsset } from '#lib/http/swagger-ui';
 import { logger } from '#lib/logger';
 
 /** GET /api/docs: the Swagger UI page. */
-export const page = middy<APIGatewayProxyEvent, APIGatewayProxyResult>()
-  .use(injectLambdaContext(logger))
-  .handler(async () => ({
-    statusCode: 200,
-    headers: { 'Content-Type': 'text/html; charset=utf-8', 'Cache-Control': 'no-cache' },
-    body: SWAGGER_PAGE,
-  }));
+export const page = htmlPageHandler(SWAGGER_PAGE);
 
 const unknownAsset = apiHandler({}, async () => {
   throw new HttpRequestError(404, 'NOT_FOUND', 'No such document asset');
