@@ -5,6 +5,7 @@ import type { SQSBatchResponse } from 'aws-lambda';
 import { get } from 'node:http';
 import { LOCAL_CREDENTIALS, LOCAL_REGION, startDynamoDbLocal, startSqsEmulator, type Emulator } from './emulators';
 import { freePort, startProcess, waitUntilReady, type ManagedProcess } from './processes';
+import { startCountingProxy } from './counting-proxy';
 import { createResources, type CreatedResources } from './resources';
 import { readServiceDefinition, serverlessBin, type ServiceDefinition } from './service-definition';
 import { startQueueTrigger, type BatchInvoker, type QueueTrigger } from './trigger';
@@ -28,6 +29,8 @@ export interface LocalStackOptions {
   /** Overrides STALE_PENDING_SECONDS. */
   stalePendingSeconds?: number;
   logLevel?: string;
+  /** Put a request-counting proxy in front of each emulator (for the bench). */
+  countRequests?: boolean;
   /** Print serverless-offline's output (the functions' logs) to this process's stdout. */
   echo?: boolean;
   stage?: string;
@@ -36,6 +39,10 @@ export interface LocalStackOptions {
 
 export interface LocalStack {
   apiUrl: string;
+  /** The emulators themselves, bypassing any counting proxy. */
+  emulatorEndpoints: { dynamodb: string; sqs: string };
+  /** AWS API calls made through the stack's endpoints, by X-Amz-Target (with countRequests). */
+  requestCounts?: { counts(): Record<string, number>; reset(): void };
   /** serverless-offline's Lambda API, to invoke a function by name. */
   lambdaEndpoint: string;
   /** Environment that points the AWS SDK and the service's configuration at this stack. */
@@ -103,9 +110,29 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
       return emulator;
     }
 
+    let dynamoEndpoint = dynamo.endpoint;
+    let sqsEndpoint = sqsEmulator.endpoint;
+    let requestCounts: LocalStack['requestCounts'];
+    if (options.countRequests) {
+      const [dynamoProxy, sqsProxy] = await Promise.all([
+        freePort().then((port) => startCountingProxy(dynamo.endpoint, port)),
+        freePort().then((port) => startCountingProxy(sqsEmulator.endpoint, port)),
+      ]);
+      stops.push(() => dynamoProxy.stop(), () => sqsProxy.stop());
+      dynamoEndpoint = dynamoProxy.endpoint;
+      sqsEndpoint = sqsProxy.endpoint;
+      requestCounts = {
+        counts: () => ({ ...dynamoProxy.counts(), ...sqsProxy.counts() }),
+        reset: () => {
+          dynamoProxy.reset();
+          sqsProxy.reset();
+        },
+      };
+    }
+
     const clientConfig = { region: LOCAL_REGION, credentials: LOCAL_CREDENTIALS };
     const dynamodb = new DynamoDBClient({ ...clientConfig, endpoint: dynamo.endpoint });
-    const sqs = new SQSClient({ ...clientConfig, endpoint: sqsEmulator.endpoint });
+    const sqs = new SQSClient({ ...clientConfig, endpoint: sqsEndpoint });
     stops.push(async () => {
       dynamodb.destroy();
       sqs.destroy();
@@ -120,8 +147,8 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
       AWS_REGION: LOCAL_REGION,
       AWS_ACCESS_KEY_ID: LOCAL_CREDENTIALS.accessKeyId,
       AWS_SECRET_ACCESS_KEY: LOCAL_CREDENTIALS.secretAccessKey,
-      AWS_ENDPOINT_URL_DYNAMODB: dynamo.endpoint,
-      AWS_ENDPOINT_URL_SQS: sqsEmulator.endpoint,
+      AWS_ENDPOINT_URL_DYNAMODB: dynamoEndpoint,
+      AWS_ENDPOINT_URL_SQS: sqsEndpoint,
       TASKS_QUEUE_URL: tasksQueue.url,
       TASKS_DEAD_LETTER_QUEUE_URL: resources.queues.TasksDeadLetterQueue?.url ?? '',
       TASKS_TABLE: Object.values(resources.tables)[0] ?? '',
@@ -190,7 +217,16 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
       await Promise.all(triggers.map((trigger) => trigger.stop()));
     });
 
-    return { apiUrl, lambdaEndpoint: `http://127.0.0.1:${lambdaPort}`, env, definition, resources, stop };
+    return {
+      apiUrl,
+      lambdaEndpoint: `http://127.0.0.1:${lambdaPort}`,
+      emulatorEndpoints: { dynamodb: dynamo.endpoint, sqs: sqsEmulator.endpoint },
+      ...(requestCounts ? { requestCounts } : {}),
+      env,
+      definition,
+      resources,
+      stop,
+    };
   } catch (error) {
     await stop();
     throw error;

@@ -189,8 +189,9 @@ export function buildTransitionUpdate(tableName: string, taskId: string, change:
   });
 }
 
-/** BatchWriteItem takes at most 25 requests. */
+/** BatchWriteItem takes at most 25 requests, BatchGetItem 100 keys. */
 const BATCH_WRITE_LIMIT = 25;
+const BATCH_GET_LIMIT = 100;
 
 /** The DynamoDB implementation of the task store: one item per task, keyed by `task_id`. */
 export class DynamoDbTaskStore implements TaskStore {
@@ -303,19 +304,29 @@ export class DynamoDbTaskStore implements TaskStore {
     return Item ? toTask(Item as TaskItem) : undefined;
   }
 
-  async getStatus(taskId: string): Promise<TaskStatus | undefined> {
-    const { Item } = await callDependency('task store', () =>
-      this.client.send(
-        new GetCommand({
-          TableName: this.tableName,
-          Key: { task_id: taskId },
-          ProjectionExpression: '#status',
-          ExpressionAttributeNames: { '#status': 'status' },
-          ConsistentRead: true,
-        }),
-      ),
-    );
-    return Item?.status as TaskStatus | undefined;
+  async getStatuses(taskIds: string[]): Promise<Map<string, TaskStatus>> {
+    const statuses = new Map<string, TaskStatus>();
+    for (const chunk of chunks(taskIds, BATCH_GET_LIMIT)) {
+      await sendUntilDone('task store', chunk.map((task_id) => ({ task_id })), async (keys) => {
+        const result = await callDependency('task store', () =>
+          this.client.send(
+            new BatchGetCommand({
+              RequestItems: {
+                [this.tableName]: {
+                  Keys: keys,
+                  ConsistentRead: true,
+                  ProjectionExpression: 'task_id, #status',
+                  ExpressionAttributeNames: { '#status': 'status' },
+                },
+              },
+            }),
+          ),
+        );
+        for (const item of result.Responses?.[this.tableName] ?? []) statuses.set(item.task_id, item.status);
+        return (result.UnprocessedKeys?.[this.tableName]?.Keys ?? []) as typeof keys;
+      });
+    }
+    return statuses;
   }
 
   async transition(taskId: string, change: StatusChange): Promise<TransitionResult> {

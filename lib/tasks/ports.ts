@@ -58,8 +58,8 @@ export interface TaskStore {
   /** Frees the key of a submit that could not be completed, so a retry starts afresh. */
   releaseIdempotencyKey(key: string, taskId: string): Promise<void>;
   get(taskId: string): Promise<Task | undefined>;
-  /** The status alone, read strongly consistent: what a running task polls to notice a cancel. */
-  getStatus(taskId: string): Promise<TaskStatus | undefined>;
+  /** The statuses of many tasks in batched reads, strongly consistent: what running work polls to notice a cancel. */
+  getStatuses(taskIds: string[]): Promise<Map<string, TaskStatus>>;
   transition(taskId: string, change: StatusChange): Promise<TransitionResult>;
   /** One page of tasks, newest first; throws InvalidCursorError for a cursor it did not issue. */
   list(query: ListQuery): Promise<TaskPage>;

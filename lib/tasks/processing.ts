@@ -3,6 +3,7 @@ import type { AppLogger } from '#lib/logger';
 import { noMetrics, type TaskMetrics } from '#lib/metrics';
 import { TaskMessageSchema, type Task } from './model';
 import type { TaskQueue, TaskStore } from './ports';
+import { CancellationWatcher } from './cancellation-watcher';
 import { isFinal } from './transitions';
 import type { TaskWork } from './work';
 
@@ -72,36 +73,23 @@ export function createTaskProcessor(deps: ProcessingDeps) {
     return parsed.data.task_id;
   }
 
-  /** Runs the work, aborting it as soon as a poll sees the task CANCELED, or when the invocation runs out of time. */
+  const cancellations = new CancellationWatcher(store, deps.cancelPollMs, logger);
+
+  /** Runs the work, aborting it as soon as the watcher sees the task CANCELED, or when the invocation runs out of time. */
   async function workUnlessCanceled(
     task: Task,
     invocation?: AbortSignal,
   ): Promise<{ canceled: true } | { canceled: false; result: unknown }> {
-    const controller = new AbortController();
-    const stopOnTimeout = () => controller.abort(invocation?.reason);
-    invocation?.addEventListener('abort', stopOnTimeout, { once: true });
-    let canceled = false;
-    const poll = setInterval(() => {
-      store.getStatus(task.task_id).then(
-        (status) => {
-          if (status === 'CANCELED') {
-            canceled = true;
-            controller.abort();
-          }
-        },
-        (error: unknown) => logger.warn('Cancel check failed; the work goes on', { task_id: task.task_id, error }),
-      );
-    }, deps.cancelPollMs);
-    poll.unref();
+    const watch = cancellations.watch(task.task_id);
+    const signal = invocation ? AbortSignal.any([watch.signal, invocation]) : watch.signal;
     try {
-      const result = await deps.work(task, controller.signal);
+      const result = await deps.work(task, signal);
       return { canceled: false, result };
     } catch (error) {
-      if (canceled) return { canceled: true };
+      if (watch.signal.aborted) return { canceled: true };
       throw error;
     } finally {
-      clearInterval(poll);
-      invocation?.removeEventListener('abort', stopOnTimeout);
+      watch.stop();
     }
   }
 

@@ -9,6 +9,8 @@ import { stackEnv } from '../support/stack-env';
 const { tableName } = stackEnv();
 const client = createDocumentClient();
 const store = new DynamoDbTaskStore(client, tableName);
+const statusOf = async (taskId: string) => (await store.getStatuses([taskId])).get(taskId);
+
 afterAll(() => client.destroy());
 
 const at = (offsetMs = 0) => new Date(Date.UTC(2026, 10, 23, 9, 0, 0) + offsetMs);
@@ -52,18 +54,18 @@ describe('DynamoDbTaskStore against DynamoDB Local', () => {
     const task = newTask({ title: 'T', description: 'D', metadata: { priority: 'high' }, payload }, id, at());
     await store.create(task);
     expect(await store.get(id)).toEqual(task);
-    expect(await store.getStatus(id)).toBe('PENDING');
+    expect(await statusOf(id)).toBe('PENDING');
   });
 
   it('never overwrites an existing task', async () => {
     const id = await taskIn('COMPLETED');
     await expect(store.create(newTask({ title: 'x', description: 'y', metadata: {} }, id, at()))).rejects.toThrow();
-    expect(await store.getStatus(id)).toBe('COMPLETED');
+    expect(await statusOf(id)).toBe('COMPLETED');
   });
 
   it('answers undefined for a task that does not exist', async () => {
     expect(await store.get(randomUUID())).toBeUndefined();
-    expect(await store.getStatus(randomUUID())).toBeUndefined();
+    expect(await statusOf(randomUUID())).toBeUndefined();
     expect(await store.transition(randomUUID(), change('CANCELED'))).toEqual({ applied: false });
   });
 
@@ -80,7 +82,7 @@ describe('DynamoDbTaskStore against DynamoDB Local', () => {
       // The refusal carries the task as it stood, read by the same conditional write.
       expect(outcome.current?.status).toBe(from);
     }
-    expect(await store.getStatus(id)).toBe(outcome.applied ? to : from);
+    expect(await statusOf(id)).toBe(outcome.applied ? to : from);
   });
 
   it('records each move: attempts and started_at on claim, result on completion, error on failure', async () => {

@@ -16,6 +16,8 @@ const env = stackEnv();
 const documentClient = createDocumentClient();
 const store = new DynamoDbTaskStore(documentClient, env.tableName);
 const lambda = new LambdaClient({ ...(env.lambdaEndpoint ? { endpoint: env.lambdaEndpoint } : {}), maxAttempts: 1 });
+const statusOf = async (taskId: string) => (await store.getStatuses([taskId])).get(taskId);
+
 afterAll(() => {
   documentClient.destroy();
   lambda.destroy();
@@ -47,7 +49,7 @@ describe('a worker killed mid-batch', () => {
     const killed = createHandler(dying)(sqsEvent(records), { ...lambdaContext(), getRemainingTimeInMillis: () => 1_000 });
     await expect(killed).rejects.toThrow(/aborted/);
     await eventually(async () => {
-      const statuses = await Promise.all(ids.map((id) => store.getStatus(id)));
+      const statuses = await Promise.all(ids.map((id) => statusOf(id)));
       return statuses.every((s) => s === 'PROCESSING') ? true : undefined;
     });
 

@@ -14,7 +14,7 @@ export class InMemoryTaskStore implements TaskStore {
   readonly items = new Map<string, Stored>();
   /** When set, every call fails as DynamoDB does when it is unreachable. */
   down = false;
-  calls = { create: 0, get: 0, getStatus: 0, transition: 0 };
+  calls = { create: 0, get: 0, getStatuses: 0, transition: 0 };
 
   async create(task: Task): Promise<void> {
     this.calls.create++;
@@ -51,10 +51,10 @@ export class InMemoryTaskStore implements TaskStore {
     return stored && structuredClone(stored.task);
   }
 
-  async getStatus(taskId: string): Promise<TaskStatus | undefined> {
-    this.calls.getStatus++;
+  async getStatuses(taskIds: string[]): Promise<Map<string, TaskStatus>> {
+    this.calls.getStatuses++;
     this.guard();
-    return this.items.get(taskId)?.task.status;
+    return new Map(taskIds.flatMap((id) => (this.items.has(id) ? [[id, this.items.get(id)!.task.status] as const] : [])));
   }
 
   async transition(taskId: string, change: StatusChange): Promise<TransitionResult> {

@@ -81,7 +81,7 @@ describe('the packaged CloudFormation template (stage localstack)', () => {
       ListTasks: ['dynamodb:BatchGetItem', 'dynamodb:Query'],
       CancelTask: ['dynamodb:UpdateItem'],
       Health: ['dynamodb:DescribeTable', 'sqs:GetQueueAttributes'],
-      ProcessTasks: ['dynamodb:GetItem', 'dynamodb:UpdateItem', 'sqs:ChangeMessageVisibility', 'sqs:DeleteMessage', 'sqs:GetQueueAttributes', 'sqs:ReceiveMessage'],
+      ProcessTasks: ['dynamodb:BatchGetItem', 'dynamodb:UpdateItem', 'sqs:ChangeMessageVisibility', 'sqs:DeleteMessage', 'sqs:GetQueueAttributes', 'sqs:ReceiveMessage'],
       FailDeadLetters: ['dynamodb:UpdateItem', 'sqs:ChangeMessageVisibility', 'sqs:DeleteMessage', 'sqs:GetQueueAttributes', 'sqs:ReceiveMessage'],
       RequeueStaleTasks: ['dynamodb:Query', 'sqs:SendMessage'],
     };

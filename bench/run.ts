@@ -1,0 +1,325 @@
+import { mkdirSync, writeFileSync } from 'node:fs';
+import { randomUUID } from 'node:crypto';
+import { parseArgs } from 'node:util';
+import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import { DynamoDBDocumentClient, PutCommand, ScanCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
+import { CreateQueueCommand, DeleteMessageBatchCommand, ReceiveMessageCommand, SendMessageCommand, SQSClient } from '@aws-sdk/client-sqs';
+import { LambdaClient } from '@aws-sdk/client-lambda';
+import { LOCAL_CREDENTIALS, LOCAL_REGION } from '../local/emulators';
+import { invokeFunction, startLocalStack, type LocalStack } from '../local/stack';
+import { renderChart } from './chart';
+import { projectCost, PRICES } from './cost';
+import { percentiles } from './stats';
+
+/**
+ * `npm run bench`: the service's throughput, latency and AWS requests per task, measured against
+ * the embedded stack (or, with --endpoint, only the API parts against another deployment).
+ * Prints progress and a summary table; writes bench/results/<timestamp>.json and .html (chart).
+ */
+const { values: args } = parseArgs({
+  options: {
+    tasks: { type: 'string', default: '2000' },
+    'work-ms': { type: 'string', default: '3000' },
+    concurrency: { type: 'string', default: '50' },
+    endpoint: { type: 'string' },
+    'phase-seconds': { type: 'string', default: '4' },
+  },
+});
+const TASKS = Number(args.tasks);
+const WORK_MS = Number(args['work-ms']);
+const TRIGGER_CONCURRENCY = Number(args.concurrency);
+const PHASE_MS = Number(args['phase-seconds']) * 1000;
+const log = (message: string) => console.log(`[bench ${new Date().toISOString().slice(11, 19)}] ${message}`);
+const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
+
+async function post(url: string, body: unknown): Promise<{ status: number; json: unknown }> {
+  const response = await fetch(url, { method: 'POST', headers: { 'Content-Type': 'application/json' }, body: JSON.stringify(body) });
+  return { status: response.status, json: await response.json() };
+}
+
+const taskBody = (n: number) => ({ title: `bench ${n}`, description: 'benchmark task', payload: { n } });
+
+/** 1. The limit: the minimal calls per task, straight against the emulators, at the best concurrency tried. */
+async function measureLimit(stack: LocalStack) {
+  const config = { region: LOCAL_REGION, credentials: LOCAL_CREDENTIALS };
+  const dynamo = DynamoDBDocumentClient.from(new DynamoDBClient({ ...config, endpoint: stack.emulatorEndpoints.dynamodb }));
+  const sqs = new SQSClient({ ...config, endpoint: stack.emulatorEndpoints.sqs });
+  const table = stack.env.TASKS_TABLE!;
+  const { QueueUrl } = await sqs.send(new CreateQueueCommand({ QueueName: `bench-limit-${Date.now()}` }));
+  const results: Array<{ workers: number; tasksPerSecond: number }> = [];
+  for (const workers of [10, 25, 50]) {
+    let done = 0;
+    const deadline = Date.now() + PHASE_MS;
+    await Promise.all(
+      Array.from({ length: workers }, async () => {
+        while (Date.now() < deadline) {
+          // One "batch" of 10 tasks: put and send each, receive 10, two conditional updates each, delete 10.
+          const ids = Array.from({ length: 10 }, () => randomUUID());
+          await Promise.all(
+            ids.map(async (id) => {
+              await dynamo.send(new PutCommand({ TableName: table, Item: { task_id: id, status: 'PENDING' }, ConditionExpression: 'attribute_not_exists(task_id)' }));
+              await sqs.send(new SendMessageCommand({ QueueUrl, MessageBody: id }));
+            }),
+          );
+          const { Messages = [] } = await sqs.send(new ReceiveMessageCommand({ QueueUrl, MaxNumberOfMessages: 10, WaitTimeSeconds: 0, VisibilityTimeout: 60 }));
+          await Promise.all(
+            Messages.map(async (message) => {
+              for (const [from, to] of [['PENDING', 'PROCESSING'], ['PROCESSING', 'COMPLETED']]) {
+                await dynamo.send(
+                  new UpdateCommand({
+                    TableName: table,
+                    Key: { task_id: message.Body },
+                    UpdateExpression: 'SET #s = :to',
+                    ConditionExpression: '#s = :from',
+                    ExpressionAttributeNames: { '#s': 'status' },
+                    ExpressionAttributeValues: { ':from': from, ':to': to },
+                  }),
+                );
+              }
+            }),
+          );
+          if (Messages.length > 0) {
+            await sqs.send(new DeleteMessageBatchCommand({ QueueUrl, Entries: Messages.map((m, i) => ({ Id: String(i), ReceiptHandle: m.ReceiptHandle! })) }));
+          }
+          done += Messages.length;
+        }
+      }),
+    );
+    results.push({ workers, tasksPerSecond: done / (PHASE_MS / 1000) });
+    log(`limit with ${workers} workers: ${(done / (PHASE_MS / 1000)).toFixed(0)} tasks/s`);
+  }
+  dynamo.destroy();
+  sqs.destroy();
+  return results.reduce((best, r) => (r.tasksPerSecond > best.tasksPerSecond ? r : best));
+}
+
+/** 2. Submit throughput and latency through the API Gateway emulator. */
+async function measureSubmit(apiUrl: string, connections: number, batch: boolean) {
+  const latencies: number[] = [];
+  let tasks = 0;
+  let errors = 0;
+  const deadline = Date.now() + PHASE_MS;
+  await Promise.all(
+    Array.from({ length: connections }, async (_, worker) => {
+      for (let n = 0; Date.now() < deadline; n++) {
+        const started = performance.now();
+        const response = batch
+          ? await post(`${apiUrl}/tasks/batch`, { tasks: Array.from({ length: 10 }, (_, i) => taskBody(worker * 1e6 + n * 10 + i)) })
+          : await post(`${apiUrl}/tasks`, taskBody(worker * 1e6 + n));
+        latencies.push(performance.now() - started);
+        if (response.status === 202) tasks += batch ? 10 : 1;
+        else errors++;
+      }
+    }),
+  );
+  const result = { connections, batch, tasksPerSecond: tasks / (PHASE_MS / 1000), requests: latencies.length, errors, latencyMs: percentiles(latencies) };
+  log(`submit ${batch ? 'batch of 10' : 'single'} at ${connections} connections: ${result.tasksPerSecond.toFixed(0)} tasks/s, p99 ${result.latencyMs.p99.toFixed(0)} ms`);
+  return result;
+}
+
+/** Every task of the table created at or after `since`, read with a scan (the bench's own bookkeeping, not the service's). */
+async function scanTasks(dynamo: DynamoDBDocumentClient, table: string, since: string) {
+  const items: Array<Record<string, string>> = [];
+  let ExclusiveStartKey: Record<string, unknown> | undefined;
+  do {
+    const page = await dynamo.send(
+      new ScanCommand({
+        TableName: table,
+        FilterExpression: 'created_at >= :since AND begins_with(title, :bench)',
+        ExpressionAttributeValues: { ':since': since, ':bench': 'e2e ' },
+        ProjectionExpression: 'task_id, #s, created_at, started_at, completed_at',
+        ExpressionAttributeNames: { '#s': 'status' },
+        ...(ExclusiveStartKey ? { ExclusiveStartKey } : {}),
+      }),
+    );
+    items.push(...((page.Items ?? []) as Array<Record<string, string>>));
+    ExclusiveStartKey = page.LastEvaluatedKey;
+  } while (ExclusiveStartKey);
+  return items;
+}
+
+/** 3. End to end: N tasks from the first submit until every one is COMPLETED. */
+async function measureEndToEnd(stack: LocalStack) {
+  const dynamo = DynamoDBDocumentClient.from(
+    new DynamoDBClient({ region: LOCAL_REGION, credentials: LOCAL_CREDENTIALS, endpoint: stack.emulatorEndpoints.dynamodb }),
+  );
+  const table = stack.env.TASKS_TABLE!;
+  stack.requestCounts?.reset();
+  const since = new Date().toISOString();
+  const started = Date.now();
+  const batches = Array.from({ length: Math.ceil(TASKS / 100) }, (_, b) =>
+    Array.from({ length: Math.min(100, TASKS - b * 100) }, (_, i) => ({ title: `e2e ${b * 100 + i}`, description: 'end to end' })),
+  );
+  // Batch submits, five requests in flight.
+  for (let i = 0; i < batches.length; i += 5) {
+    const answers = await Promise.all(batches.slice(i, i + 5).map((tasks) => post(`${stack.apiUrl}/tasks/batch`, { tasks })));
+    if (answers.some((a) => a.status !== 202)) throw new Error(`batch submit failed: ${JSON.stringify(answers.find((a) => a.status !== 202))}`);
+  }
+  const submittedMs = Date.now() - started;
+  log(`end to end: ${TASKS} tasks submitted in ${(submittedMs / 1000).toFixed(1)} s`);
+  let items: Array<Record<string, string>> = [];
+  for (;;) {
+    items = await scanTasks(dynamo, table, since);
+    const completed = items.filter((t) => t.status === 'COMPLETED').length;
+    log(`end to end: ${completed}/${TASKS} COMPLETED`);
+    if (completed >= TASKS) break;
+    if (Date.now() - started > 8 * 60_000) throw new Error('end to end did not finish within 8 minutes');
+    await sleep(1_000);
+  }
+  const wallMs = Math.max(...items.map((t) => Date.parse(t.completed_at!))) - started;
+  const counts = stack.requestCounts?.counts() ?? {};
+  dynamo.destroy();
+  const firstCompletion = Math.min(...items.map((t) => Date.parse(t.completed_at!)));
+  return {
+    tasks: TASKS,
+    wallSeconds: wallMs / 1000,
+    tasksPerSecond: TASKS / (wallMs / 1000),
+    submitToCompleteMs: percentiles(items.map((t) => Date.parse(t.completed_at!) - Date.parse(t.created_at!))),
+    completionsPerSecond: bucketPerSecond(items.map((t) => Date.parse(t.completed_at!)), firstCompletion),
+    requestsPerTask: perTask(counts, TASKS),
+  };
+}
+
+function bucketPerSecond(times: number[], from: number): number[] {
+  const buckets: number[] = [];
+  for (const time of times) {
+    const second = Math.floor((time - from) / 1000);
+    buckets[second] = (buckets[second] ?? 0) + 1;
+  }
+  return Array.from(buckets, (n) => n ?? 0);
+}
+
+/** Requests per task by service and operation, from the counting proxies. */
+function perTask(counts: Record<string, number>, tasks: number) {
+  const byService: Record<string, number> = {};
+  const byOperation: Record<string, number> = {};
+  for (const [target, count] of Object.entries(counts)) {
+    const service = target.startsWith('DynamoDB') ? 'dynamodb' : target.startsWith('AmazonSQS') ? 'sqs' : 'other';
+    byService[service] = (byService[service] ?? 0) + count / tasks;
+    byOperation[target] = count / tasks;
+  }
+  return { byService, byOperation };
+}
+
+/** 4. One batch of 10 tasks through the processor function: its wall time. */
+async function measureProcessorBatch(stack: LocalStack) {
+  const dynamo = DynamoDBDocumentClient.from(
+    new DynamoDBClient({ region: LOCAL_REGION, credentials: LOCAL_CREDENTIALS, endpoint: stack.emulatorEndpoints.dynamodb }),
+  );
+  const now = new Date().toISOString();
+  const ids = Array.from({ length: 10 }, () => randomUUID());
+  for (const id of ids) {
+    // Stored directly, with no message, so the trigger does not race the direct invocation.
+    await dynamo.send(
+      new PutCommand({
+        TableName: stack.env.TASKS_TABLE!,
+        Item: { task_id: id, status_shard: `PENDING#${parseInt(id[0]!, 16)}`, title: 'batch of 10', description: 'd', status: 'PENDING', metadata_json: '{}', attempts: 0, created_at: now, updated_at: now },
+      }),
+    );
+  }
+  const lambda = new LambdaClient({ region: LOCAL_REGION, credentials: LOCAL_CREDENTIALS, endpoint: stack.lambdaEndpoint, maxAttempts: 1 });
+  const event = {
+    Records: ids.map((id) => ({
+      messageId: randomUUID(),
+      receiptHandle: 'bench',
+      body: JSON.stringify({ task_id: id }),
+      attributes: { ApproximateReceiveCount: '1', SentTimestamp: String(Date.now()) },
+      eventSource: 'aws:sqs',
+    })),
+  };
+  const started = performance.now();
+  const response = (await invokeFunction(lambda, 'task-service-local-processTasks', event)) as { batchItemFailures: unknown[] };
+  const wallMs = performance.now() - started;
+  lambda.destroy();
+  dynamo.destroy();
+  log(`processor: batch of 10 × ${WORK_MS} ms in ${(wallMs / 1000).toFixed(2)} s (${response.batchItemFailures.length} failures)`);
+  return { wallSeconds: wallMs / 1000, failures: response.batchItemFailures.length };
+}
+
+/** After a submit phase: let the stack finish what it was given, so phases do not overlap. */
+async function drain(apiUrl: string) {
+  for (let i = 0; i < 600; i++) {
+    const [pending, processing] = await Promise.all(
+      ['PENDING', 'PROCESSING'].map((status) => fetch(`${apiUrl}/tasks?status=${status}&limit=1`).then((r) => r.json() as Promise<{ tasks: unknown[] }>)),
+    );
+    if (pending!.tasks.length === 0 && processing!.tasks.length === 0) return;
+    await sleep(1_000);
+  }
+}
+
+interface Target {
+  name: string;
+  target: string;
+  measured: string;
+  met: boolean | null;
+}
+
+async function main() {
+  const startedAt = new Date();
+  let stack: LocalStack | undefined;
+  let apiUrl = args.endpoint;
+  if (!apiUrl) {
+    log(`starting the embedded stack (TASK_WORK_MS ${WORK_MS}, trigger concurrency ${TRIGGER_CONCURRENCY} batches)...`);
+    stack = await startLocalStack({ workMs: WORK_MS, maxConcurrency: TRIGGER_CONCURRENCY, countRequests: true, logLevel: 'ERROR' });
+    apiUrl = stack.apiUrl;
+  }
+  try {
+    const limit = stack ? await measureLimit(stack) : undefined;
+    const endToEnd = stack ? await measureEndToEnd(stack) : undefined;
+    const processorBatch = stack ? await measureProcessorBatch(stack) : undefined;
+    const submits = [];
+    for (const batch of [false, true]) {
+      for (const connections of [1, 10, 50]) {
+        stack?.requestCounts?.reset();
+        const result = await measureSubmit(apiUrl, connections, batch);
+        submits.push(result);
+        if (stack) await drain(apiUrl);
+      }
+    }
+    // SQS requests per task with single submits: one send per task plus the trigger's receive and delete.
+    const singleSqs = endToEnd ? 1 + (endToEnd.requestsPerTask.byService.sqs ?? 0) - (endToEnd.requestsPerTask.byOperation['AmazonSQS.SendMessageBatch'] ?? 0) : undefined;
+    const costs = endToEnd ? projectCost(endToEnd.requestsPerTask.byOperation, WORK_MS) : undefined;
+
+    const p99At50 = submits.find((s) => s.connections === 50 && !s.batch)?.latencyMs.p99;
+    const dynamoWrites = endToEnd
+      ? Object.entries(endToEnd.requestsPerTask.byOperation)
+          .filter(([op]) => /PutItem|UpdateItem|BatchWriteItem|TransactWriteItems|DeleteItem/.test(op))
+          .reduce((sum, [op, n]) => sum + (op.endsWith('BatchWriteItem') ? 1 : n), 0)
+      : undefined;
+    const fmt = (n: number | undefined, digits = 2) => (n === undefined ? 'n/a' : n.toFixed(digits));
+    const targets: Target[] = [
+      { name: 'end to end vs the limit', target: '≥ 0.9', measured: fmt(endToEnd && limit ? endToEnd.tasksPerSecond / limit.tasksPerSecond : undefined), met: endToEnd && limit ? endToEnd.tasksPerSecond / limit.tasksPerSecond >= 0.9 : null },
+      { name: 'batch of 10 three-second tasks', target: '≤ 3.3 s', measured: `${fmt(processorBatch?.wallSeconds)} s`, met: processorBatch ? processorBatch.wallSeconds <= 3.3 : null },
+      { name: 'DynamoDB writes per task', target: '≤ 3', measured: fmt(dynamoWrites), met: dynamoWrites === undefined ? null : dynamoWrites <= 3 },
+      { name: 'SQS requests per task, single submits', target: '≤ 1.3', measured: fmt(singleSqs), met: singleSqs === undefined ? null : singleSqs <= 1.3 },
+      { name: 'SQS requests per task, batch submits', target: '≤ 0.4', measured: fmt(endToEnd?.requestsPerTask.byService.sqs), met: endToEnd ? (endToEnd.requestsPerTask.byService.sqs ?? 0) <= 0.4 : null },
+      { name: 'submit p99 at 50 connections', target: '≤ 250 ms', measured: `${fmt(p99At50, 0)} ms`, met: p99At50 === undefined ? null : p99At50 <= 250 },
+      { name: 'cost per million tasks, batch submits', target: '≤ $3', measured: costs ? `$${costs.batch.total.toFixed(2)}` : 'n/a', met: costs ? costs.batch.total <= 3 : null },
+      { name: 'cost per million tasks, single submits', target: 'reported', measured: costs ? `$${costs.single.total.toFixed(2)}` : 'n/a', met: null },
+    ];
+
+    const results = { startedAt: startedAt.toISOString(), machine: { cpus: (await import('node:os')).cpus().length, node: process.version }, settings: { TASKS, WORK_MS, TRIGGER_CONCURRENCY, PHASE_MS }, limit, endToEnd, processorBatch, submits, costs, prices: PRICES, targets };
+    mkdirSync('bench/results', { recursive: true });
+    const stamp = startedAt.toISOString().replace(/[:.]/g, '-');
+    writeFileSync(`bench/results/${stamp}.json`, JSON.stringify(results, null, 2));
+    writeFileSync(`bench/results/${stamp}.html`, renderChart(results));
+
+    console.log('\nSubmit throughput and latency (ms):');
+    console.table(submits.map((s) => ({ mode: s.batch ? 'batch of 10' : 'single', connections: s.connections, 'tasks/s': Math.round(s.tasksPerSecond), p50: Math.round(s.latencyMs.p50), p95: Math.round(s.latencyMs.p95), p99: Math.round(s.latencyMs.p99), errors: s.errors })));
+    if (endToEnd && limit) {
+      console.log(`\nLimit: ${limit.tasksPerSecond.toFixed(0)} tasks/s (${limit.workers} workers). End to end: ${TASKS} tasks in ${endToEnd.wallSeconds.toFixed(1)} s = ${endToEnd.tasksPerSecond.toFixed(0)} tasks/s; submit→complete p50 ${endToEnd.submitToCompleteMs.p50.toFixed(0)} ms, p95 ${endToEnd.submitToCompleteMs.p95.toFixed(0)} ms, p99 ${endToEnd.submitToCompleteMs.p99.toFixed(0)} ms`);
+      console.log('AWS requests per task (batch submits):');
+      console.table(Object.fromEntries(Object.entries(endToEnd.requestsPerTask.byOperation).map(([op, n]) => [op, { perTask: Number(n.toFixed(3)) }])));
+    }
+    console.log('\nTargets:');
+    console.table(targets.map((t) => ({ target: t.name, wanted: t.target, measured: t.measured, met: t.met === null ? '—' : t.met ? 'yes' : 'NO' })));
+    console.log(`\nWrote bench/results/${stamp}.json and bench/results/${stamp}.html`);
+  } finally {
+    await stack?.stop();
+  }
+}
+
+main().catch((error: unknown) => {
+  console.error(error);
+  process.exit(1);
+});
