@@ -53,6 +53,7 @@ export interface LocalStack {
 }
 
 export const DEFAULT_TRIGGER_CONCURRENCY = 10;
+const INVOKE_TIMEOUT_MS = 90_000;
 
 /** The status of a GET on a fresh connection: a pooled keep-alive socket would hold the launcher open after stop. */
 function httpStatus(url: string): Promise<number> {
@@ -66,8 +67,10 @@ function httpStatus(url: string): Promise<number> {
 
 /** Invokes a function through serverless-offline's Lambda API, as AWS's event sources invoke it. */
 export async function invokeFunction(lambda: LambdaClient, functionName: string, event: unknown): Promise<unknown> {
+  // An invocation that never answers must not hold its batch for ever: give up after the longest function timeout.
   const response = await lambda.send(
     new InvokeCommand({ FunctionName: functionName, Payload: Buffer.from(JSON.stringify(event)) }),
+    { abortSignal: AbortSignal.timeout(INVOKE_TIMEOUT_MS) },
   );
   const payload = response.Payload ? Buffer.from(response.Payload).toString() : '';
   if (response.FunctionError) throw new Error(`${functionName} failed: ${payload}`);
