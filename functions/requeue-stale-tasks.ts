@@ -1,10 +1,10 @@
 import middy from '@middy/core';
 import { injectLambdaContext } from '@aws-lambda-powertools/logger/middleware';
-import { requeueStalePending } from '#lib/container';
+import { requeueStaleTasks } from '#lib/container';
 import { logger } from '#lib/logger';
 
-/** Scheduled: requeues PENDING tasks whose message was never sent (a submit that died between its write and its send). */
-export const createHandler = (sweep: typeof requeueStalePending) =>
+/** Scheduled: requeues unfinished tasks whose message was lost (a submit that died between its write and its send, for one). */
+export const createHandler = (sweep: typeof requeueStaleTasks) =>
   middy(() => sweep()).use(injectLambdaContext(logger, { resetKeys: true }));
 
-export const handler = createHandler(requeueStalePending);
+export const handler = createHandler(requeueStaleTasks);

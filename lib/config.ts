@@ -20,8 +20,8 @@ export const ConfigSchema = z.object({
   CANCEL_POLL_MS: positiveInt.default(250),
   /** First retry delay of a failed record; doubled on each further receive. */
   RETRY_BASE_DELAY_SECONDS: nonNegativeInt.default(10),
-  /** Age after which a PENDING task is presumed to have lost its message and is requeued. */
-  STALE_PENDING_SECONDS: positiveInt.default(300),
+  /** Age after which an unfinished task is presumed to have lost its message and is requeued. */
+  STALE_TASK_SECONDS: positiveInt.default(300),
   /** The queue's maxReceiveCount, so the processor knows which attempt is the last. */
   MAX_RECEIVE_COUNT: positiveInt.default(3),
 });

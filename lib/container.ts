@@ -7,7 +7,7 @@ import { logger } from '#lib/logger';
 import { cloudWatchMetrics } from '#lib/metrics';
 import { createTaskProcessor } from '#lib/tasks/processing';
 import { createTaskService } from '#lib/tasks/service';
-import { createStalePendingSweeper } from '#lib/tasks/sweeper';
+import { createStaleTaskSweeper } from '#lib/tasks/sweeper';
 import { simulatedWork } from '#lib/tasks/work';
 
 /**
@@ -40,11 +40,11 @@ export const taskProcessor = createTaskProcessor({
   metrics: cloudWatchMetrics,
 });
 
-export const requeueStalePending = createStalePendingSweeper({
+export const requeueStaleTasks = createStaleTaskSweeper({
   store: taskStore,
   queue: taskQueue,
   clock: systemClock,
   logger,
-  staleAfterSeconds: config.STALE_PENDING_SECONDS,
+  staleAfterSeconds: config.STALE_TASK_SECONDS,
   limit: 1_000,
 });

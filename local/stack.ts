@@ -26,8 +26,8 @@ export interface LocalStackOptions {
   maxConcurrency?: number;
   /** Replaces the `rate(...)` of every scheduled function (tests run the sweeper every few seconds). */
   scheduleEveryMs?: number;
-  /** Overrides STALE_PENDING_SECONDS. */
-  stalePendingSeconds?: number;
+  /** Overrides STALE_TASK_SECONDS. */
+  staleTaskSeconds?: number;
   logLevel?: string;
   /** Put a request-counting proxy in front of each emulator (for the bench). */
   countRequests?: boolean;
@@ -171,7 +171,7 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
         ...(options.retryBaseDelaySeconds === undefined ? {} : { RETRY_BASE_DELAY_SECONDS: String(options.retryBaseDelaySeconds) }),
         ...(options.cancelPollMs === undefined ? {} : { CANCEL_POLL_MS: String(options.cancelPollMs) }),
         ...(options.logLevel === undefined ? {} : { LOG_LEVEL: options.logLevel }),
-        ...(options.stalePendingSeconds === undefined ? {} : { STALE_PENDING_SECONDS: String(options.stalePendingSeconds) }),
+        ...(options.staleTaskSeconds === undefined ? {} : { STALE_TASK_SECONDS: String(options.staleTaskSeconds) }),
       },
       options.echo ?? false,
     );

@@ -348,9 +348,9 @@ export class DynamoDbTaskStore implements TaskStore {
     }
   }
 
-  async findPendingCreatedBefore(before: Date, limit: number): Promise<string[]> {
+  async findUnfinishedCreatedBefore(before: Date, limit: number): Promise<string[]> {
     const pages = await Promise.all(
-      partitionsOf(['PENDING']).map((partition) => this.queryPartition(partition, limit, undefined, before)),
+      partitionsOf(['PENDING', 'PROCESSING']).map((partition) => this.queryPartition(partition, limit, undefined, before)),
     );
     return pages.flatMap((page) => page.keys.map((key) => key.task_id)).slice(0, limit);
   }

@@ -63,8 +63,8 @@ export interface TaskStore {
   transition(taskId: string, change: StatusChange): Promise<TransitionResult>;
   /** One page of tasks, newest first; throws InvalidCursorError for a cursor it did not issue. */
   list(query: ListQuery): Promise<TaskPage>;
-  /** Ids of PENDING tasks created before `before`, oldest first per shard, at most `limit`. */
-  findPendingCreatedBefore(before: Date, limit: number): Promise<string[]>;
+  /** Ids of PENDING or PROCESSING tasks created before `before`, oldest first per shard, at most `limit`. */
+  findUnfinishedCreatedBefore(before: Date, limit: number): Promise<string[]>;
   /** Throws when the store does not answer. */
   ping(): Promise<void>;
 }

@@ -119,10 +119,10 @@ export class InMemoryTaskStore implements TaskStore {
     return decoded;
   }
 
-  async findPendingCreatedBefore(before: Date, limit: number): Promise<string[]> {
+  async findUnfinishedCreatedBefore(before: Date, limit: number): Promise<string[]> {
     this.guard();
     return [...this.items.values()]
-      .filter(({ task }) => task.status === 'PENDING' && task.created_at < before.toISOString())
+      .filter(({ task }) => ['PENDING', 'PROCESSING'].includes(task.status) && task.created_at < before.toISOString())
       .map(({ task }) => task.task_id)
       .slice(0, limit);
   }

@@ -1,12 +1,12 @@
 import { createHandler } from '#functions/requeue-stale-tasks';
 import { newTask } from '#lib/tasks/model';
-import { createStalePendingSweeper } from '#lib/tasks/sweeper';
+import { createStaleTaskSweeper } from '#lib/tasks/sweeper';
 import { InMemoryTaskQueue, InMemoryTaskStore, ManualClock, silentLogger } from '../support/fakes';
 import { lambdaContext } from '../support/events';
 
 const ID = (n: number) => `00000000-0000-4000-8000-${String(n).padStart(12, '0')}`;
 
-describe('the stale PENDING sweeper', () => {
+describe('the stale task sweeper', () => {
   async function setup() {
     const store = new InMemoryTaskStore();
     const queue = new InMemoryTaskQueue();
@@ -16,16 +16,19 @@ describe('the stale PENDING sweeper', () => {
     await store.create(newTask(input, ID(1), clock.now()));
     await store.create(newTask(input, ID(2), clock.now()));
     await store.transition(ID(2), { to: 'CANCELED', at: clock.now() });
+    // Claimed by a worker that died, and its message lost.
+    await store.create(newTask(input, ID(4), clock.now()));
+    await store.transition(ID(4), { to: 'PROCESSING', at: clock.now(), leaseExpiresAt: clock.now() });
     clock.advance(10 * 60_000);
     await store.create(newTask(input, ID(3), clock.now()));
-    const sweep = createStalePendingSweeper({ store, queue, clock, logger: silentLogger, staleAfterSeconds: 300, limit: 100 });
+    const sweep = createStaleTaskSweeper({ store, queue, clock, logger: silentLogger, staleAfterSeconds: 300, limit: 100 });
     return { store, queue, sweep };
   }
 
-  it('requeues only PENDING tasks older than the threshold', async () => {
+  it('requeues only unfinished tasks older than the threshold', async () => {
     const { queue, sweep } = await setup();
-    await expect(createHandler(sweep)({}, lambdaContext())).resolves.toEqual({ requeued: 1 });
-    expect(queue.messages).toEqual([{ task_id: ID(1) }]);
+    await expect(createHandler(sweep)({}, lambdaContext())).resolves.toEqual({ requeued: 2 });
+    expect(queue.messages).toEqual([{ task_id: ID(1) }, { task_id: ID(4) }]);
   });
 
   it('fails (and is retried by its schedule) when the queue is down', async () => {
