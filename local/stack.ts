@@ -143,6 +143,9 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
     const resources = await createResources(definition, { dynamodb, sqs }, {
       ...(options.visibilityTimeoutSeconds === undefined ? {} : { visibilityTimeoutSeconds: options.visibilityTimeoutSeconds }),
     });
+    // The SQS client sends to the queue URL's host: point the URLs at the counting proxy, if any.
+    const viaEndpoint = (url: string) => (sqsEndpoint === sqsEmulator.endpoint ? url : url.replace(sqsEmulator.endpoint, sqsEndpoint));
+    for (const queue of Object.values(resources.queues)) queue.url = viaEndpoint(queue.url);
     const tasksQueue = resources.queues.TasksQueue;
     if (!tasksQueue) throw new Error('serverless.yml declares no TasksQueue');
 
