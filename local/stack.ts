@@ -203,7 +203,7 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
         invoke: lambdaInvoker(lambda, trigger.functionName),
         batchSize: trigger.batchSize,
         batchingWindowSeconds: trigger.maximumBatchingWindow,
-        maxConcurrency: options.maxConcurrency ?? DEFAULT_TRIGGER_CONCURRENCY,
+        maxConcurrency: Math.min(options.maxConcurrency ?? DEFAULT_TRIGGER_CONCURRENCY, trigger.maximumConcurrency ?? Infinity),
         reportBatchItemFailures: trigger.reportBatchItemFailures,
         onError: (error) => {
           if (options.echo) console.error(`[trigger ${trigger.functionKey}] ${error.message}`);

@@ -1,6 +1,6 @@
-import type { Message, SQSClient } from '@aws-sdk/client-sqs';
+import { DeleteMessageBatchCommand, ReceiveMessageCommand, type Message, type SQSClient } from '@aws-sdk/client-sqs';
 import type { SQSBatchResponse, SQSEvent, SQSRecord } from 'aws-lambda';
-import { Consumer } from 'sqs-consumer';
+import { setTimeout as sleep } from 'node:timers/promises';
 
 /** Runs the function for one batch, as Lambda does: its answer lists the records that failed. */
 export type BatchInvoker = (event: SQSEvent) => Promise<SQSBatchResponse | void>;
@@ -24,6 +24,9 @@ export interface QueueTrigger {
   stop(): Promise<void>;
 }
 
+/** How long an idle trigger with no batching window waits between empty polls. */
+const IDLE_POLL_MS = 1_000;
+
 export function toSqsRecord(message: Message, queueArn: string, region: string): SQSRecord {
   const attributes = message.Attributes ?? {};
   return {
@@ -45,56 +48,85 @@ export function toSqsRecord(message: Message, queueArn: string, region: string):
 }
 
 /**
- * The local stand-in for Lambda's SQS event source mapping: `maxConcurrency` pollers each receive
- * a batch, invoke the function with a real SQSEvent, and delete only the records it did not list
- * in `batchItemFailures`. Failed records stay in the queue, come back after their visibility
- * timeout, and reach the dead-letter queue through the queue's redrive policy. A failed
- * invocation leaves the whole batch in the queue, as on AWS.
+ * The local stand-in for Lambda's SQS event source mapping: one poller receives batches while
+ * fewer than `maxConcurrency` are in flight, invokes the function with a real SQSEvent, and
+ * deletes (in one batched call) only the records it did not list in `batchItemFailures`. Failed
+ * records stay in the queue, come back after their visibility timeout, and reach the dead-letter
+ * queue through the queue's redrive policy. A failed invocation leaves the whole batch, as on AWS.
+ *
+ * One poller rather than one per concurrent batch: the emulator answers a receive at once when it
+ * can fill the batch, so one poller keeps up with a backlog, and an idle queue costs one receive
+ * per second instead of one per slot.
  */
 export function startQueueTrigger(options: QueueTriggerOptions): QueueTrigger {
-  const handleMessageBatch = async (messages: Message[]): Promise<Message[]> => {
-    const event: SQSEvent = { Records: messages.map((m) => toSqsRecord(m, options.queueArn, options.region)) };
-    const response = await options.invoke(event);
-    if (!options.reportBatchItemFailures) return messages;
-    const failed = new Set((response?.batchItemFailures ?? []).map((failure) => failure.itemIdentifier));
-    return messages.filter((message) => !failed.has(message.MessageId!));
+  const stopping = new AbortController();
+  const inFlight = new Set<Promise<void>>();
+  const pause = () => sleep(IDLE_POLL_MS, undefined, { signal: stopping.signal }).catch(() => undefined);
+  const report = (error: unknown) => {
+    if (!stopping.signal.aborted) options.onError?.(error instanceof Error ? error : new Error(String(error)));
   };
 
-  const consumers = Array.from({ length: options.maxConcurrency }, () =>
-    Consumer.create({
-      sqs: options.sqs,
-      queueUrl: options.queueUrl,
-      batchSize: options.batchSize,
-      waitTimeSeconds: options.batchingWindowSeconds,
-      pollingWaitTimeMs: 0,
-      // ApproximateReceiveCount is what the processor's backoff reads.
-      attributeNames: ['All'],
-      messageSystemAttributeNames: ['All'],
-      terminateVisibilityTimeout: false,
-      handleMessageBatch,
-    }),
-  );
-  let stopping = false;
-  // Stopping aborts the pollers' long polls: those errors are expected.
-  const report = (error: Error) => (stopping ? undefined : options.onError?.(error));
-  for (const consumer of consumers) {
-    consumer.on('error', report);
-    consumer.on('processing_error', report);
-    consumer.start();
+  async function settle(messages: Message[]): Promise<void> {
+    const event: SQSEvent = { Records: messages.map((m) => toSqsRecord(m, options.queueArn, options.region)) };
+    const response = await options.invoke(event);
+    const failed = new Set(
+      options.reportBatchItemFailures ? (response?.batchItemFailures ?? []).map((failure) => failure.itemIdentifier) : [],
+    );
+    const done = messages.filter((message) => !failed.has(message.MessageId!));
+    if (done.length === 0) return;
+    const { Failed = [] } = await options.sqs.send(
+      new DeleteMessageBatchCommand({
+        QueueUrl: options.queueUrl,
+        Entries: done.map((message, index) => ({ Id: String(index), ReceiptHandle: message.ReceiptHandle! })),
+      }),
+    );
+    // An undeleted record comes back after its visibility timeout and is settled again: no loss.
+    if (Failed.length > 0) report(new Error(`${Failed.length} processed record(s) could not be deleted`));
   }
+
+  async function poll(): Promise<void> {
+    while (!stopping.signal.aborted) {
+      if (inFlight.size >= options.maxConcurrency) {
+        await Promise.race(inFlight);
+        continue;
+      }
+      let messages: Message[];
+      try {
+        const response = await options.sqs.send(
+          new ReceiveMessageCommand({
+            QueueUrl: options.queueUrl,
+            MaxNumberOfMessages: options.batchSize,
+            // The emulator waits all of WaitTimeSeconds unless it can fill the batch: that is the batching window.
+            WaitTimeSeconds: options.batchingWindowSeconds,
+            // ApproximateReceiveCount is what the processor's backoff reads; the emulator answers only the older AttributeNames.
+            AttributeNames: ['All'],
+            MessageSystemAttributeNames: ['All'],
+          }),
+          { abortSignal: stopping.signal },
+        );
+        messages = response.Messages ?? [];
+      } catch (error) {
+        report(error);
+        await pause();
+        continue;
+      }
+      if (messages.length === 0) {
+        if (options.batchingWindowSeconds === 0) await pause();
+        continue;
+      }
+      const batch: Promise<void> = settle(messages)
+        .catch(report)
+        .finally(() => inFlight.delete(batch));
+      inFlight.add(batch);
+    }
+  }
+
+  const polling = poll();
   return {
     async stop() {
-      stopping = true;
-      await Promise.all(
-        consumers.map(
-          (consumer) =>
-            new Promise<void>((resolve) => {
-              if (!consumer.status.isRunning) return resolve();
-              consumer.once('stopped', () => resolve());
-              consumer.stop({ abort: true });
-            }),
-        ),
-      );
+      // Batches in flight are left to finish or fail on their own; their records are safe in the queue.
+      stopping.abort();
+      await polling;
     },
   };
 }
