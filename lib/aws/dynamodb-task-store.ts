@@ -1,5 +1,5 @@
 import { ConditionalCheckFailedException, TransactionCanceledException } from '@aws-sdk/client-dynamodb';
-import { createHash } from 'node:crypto';
+import { createHash, randomUUID } from 'node:crypto';
 import {
   BatchGetCommand,
   BatchWriteCommand,
@@ -55,6 +55,8 @@ interface TaskItem {
   completed_at?: string;
   canceled_at?: string;
   lease_expires_at?: string;
+  /** Names the transition that wrote the item last: how a write retried by the SDK recognizes its own first attempt. */
+  write_id?: string;
 }
 
 /**
@@ -148,7 +150,7 @@ function updatePartsOf(change: StatusChange): UpdateParts {
   }
 }
 
-export function buildTransitionUpdate(tableName: string, taskId: string, change: StatusChange) {
+export function buildTransitionUpdate(tableName: string, taskId: string, change: StatusChange, writeId: string) {
   const parts = updatePartsOf(change);
   const sources = sourcesOf(change.to);
   const sourceNames = sources.map((_, index) => `:from${index}`);
@@ -159,6 +161,7 @@ export function buildTransitionUpdate(tableName: string, taskId: string, change:
     status: change.to,
     status_shard: statusShard(change.to, taskId),
     updated_at: change.at.toISOString(),
+    write_id: writeId,
     ...parts.set,
   };
   const names: Record<string, string> = { '#status': 'status' };
@@ -330,14 +333,17 @@ export class DynamoDbTaskStore implements TaskStore {
   }
 
   async transition(taskId: string, change: StatusChange): Promise<TransitionResult> {
+    const writeId = randomUUID();
     try {
-      const { Attributes } = await this.client.send(buildTransitionUpdate(this.tableName, taskId, change));
+      const { Attributes } = await this.client.send(buildTransitionUpdate(this.tableName, taskId, change, writeId));
       return { applied: true, task: toTask(Attributes as TaskItem) };
     } catch (error) {
       if (error instanceof ConditionalCheckFailedException) {
         // The old item comes back in attribute-value form even through the document client.
         if (!error.Item) return { applied: false };
         const item = unmarshall(error.Item) as TaskItem;
+        // The SDK retried a write whose answer was lost (a timeout under load): the first attempt did apply.
+        if (item.write_id === writeId) return { applied: true, task: toTask(item) };
         return {
           applied: false,
           current: toTask(item),

@@ -1,4 +1,6 @@
 import { randomUUID } from 'node:crypto';
+import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import { createDocumentClient } from '#lib/aws/clients';
 import { DynamoDbTaskStore } from '#lib/aws/dynamodb-task-store';
 import { newTask, TASK_STATUSES, type TaskStatus } from '#lib/tasks/model';
@@ -107,6 +109,25 @@ describe('DynamoDbTaskStore against DynamoDB Local', () => {
     // The first worker's completion is now refused; the current attempt's is applied.
     expect((await store.transition(id, change('COMPLETED', 1))).applied).toBe(false);
     expect((await store.transition(id, change('COMPLETED', 2))).applied).toBe(true);
+  });
+
+  it('takes a write the SDK retried after its answer was lost as applied, not as refused by its own first attempt', async () => {
+    const base = new DynamoDBClient({});
+    let lost = 0;
+    base.middlewareStack.add(
+      (next) => async (args) => {
+        const output = await next(args);
+        if (lost++ === 0) throw Object.assign(new Error('answer lost'), { name: 'TimeoutError' });
+        return output;
+      },
+      { step: 'deserialize', name: 'loseTheFirstAnswer' },
+    );
+    const flaky = new DynamoDbTaskStore(DynamoDBDocumentClient.from(base), tableName);
+    const id = await taskIn('PENDING');
+    const claimed = await flaky.transition(id, change('PROCESSING'));
+    expect(lost).toBe(2);
+    expect(claimed).toMatchObject({ applied: true, task: { status: 'PROCESSING', attempts: 1 } });
+    base.destroy();
   });
 
   it('answers ping', async () => {
