@@ -2,7 +2,8 @@
  * Projected AWS cost per million tasks, from the requests per task the bench counted.
  * Prices: AWS's public on-demand prices for us-east-1 as last read for this project (DynamoDB
  * on-demand after the November 2024 reduction), not fetched live: check them before relying on
- * the figures.
+ * the figures. Not included: CloudWatch Logs ingestion (see the README), X-Ray (its default
+ * sampling, one trace a second plus 5 %, keeps it small at volume), data transfer, free tiers.
  */
 export const PRICES = {
   asOf: '2024-11 public price list, us-east-1',
@@ -14,9 +15,10 @@ export const PRICES = {
   dynamoDbPerMillionReadUnits: 0.125,
 };
 
-const PROCESSOR_MEMORY_GB = 0.25;
+/** As serverless.yml gives processTasks. */
+const PROCESSOR_MEMORY_GB = 0.125;
 const BATCH_SIZE = 10;
-/** Requests per task that only the API makes (the counting proxies see the emulators, not the API). */
+/** Tasks per request of the batch endpoint, as the end-to-end phase submits them. */
 const API_BATCH_SIZE = 100;
 
 export interface CostBreakdown {
@@ -34,25 +36,35 @@ function breakdown(parts: Omit<CostBreakdown, 'total'>): CostBreakdown {
   return { ...parts, total };
 }
 
+export interface CostInputs {
+  /** Requests per task by operation (`DynamoDB.PutItem`, `SQS.SendMessageBatch`, ...). */
+  byOperation: Record<string, number>;
+  workMs: number;
+  cancelPollMs: number;
+}
+
 /**
- * Per million tasks. DynamoDB units: each item write is one unit (items are under 1 KB) plus the
- * status index: one unit on insert, two (delete and put of the key) per status change; each
- * strongly consistent read of a small item is one unit.
+ * Per million tasks. DynamoDB write units: each item write is one unit (items are under 1 KB),
+ * plus the status index: one unit on insert and two (the old key's delete, the new key's put) per
+ * status change. Reads: the cancel polls are modelled, not counted, because on AWS each
+ * container polls for its own batch while the embedded stack runs every batch in one process and
+ * shares one poll: a task is polled every `cancelPollMs` of its work, an eventually consistent
+ * half unit each. The rare list and sweeper queries are left out.
  */
-export function projectCost(byOperation: Record<string, number>, workMs: number) {
-  const op = (name: string) => byOperation[`DynamoDB_20120810.${name}`] ?? 0;
+export function projectCost({ byOperation, workMs, cancelPollMs }: CostInputs) {
+  const op = (name: string) => byOperation[`DynamoDB.${name}`] ?? 0;
   const sqs = Object.entries(byOperation)
-    .filter(([name]) => name.startsWith('AmazonSQS.'))
+    .filter(([name]) => name.startsWith('SQS.'))
     .reduce((sum, [, n]) => sum + n, 0);
-  const sends = byOperation['AmazonSQS.SendMessageBatch'] ?? 0;
-  const itemWrites = op('PutItem') + op('UpdateItem') + op('DeleteItem') + 2 * op('TransactWriteItems') + API_BATCH_SIZE / 4 * op('BatchWriteItem');
+  const sends = byOperation['SQS.SendMessageBatch'] ?? 0;
+  const itemWrites = op('PutItem') + op('UpdateItem') + op('DeleteItem') + 2 * op('TransactWriteItems') + (API_BATCH_SIZE / 4) * op('BatchWriteItem');
   const indexWrites = 1 + 2 * op('UpdateItem');
-  const reads = op('GetItem') + op('BatchGetItem') + op('Query');
+  const cancelPollReads = Math.ceil(workMs / cancelPollMs) * 0.5;
   const million = 1_000_000;
   const common = {
-    lambdaCompute: million * PROCESSOR_MEMORY_GB * (workMs / 1000 + 0.1) / BATCH_SIZE * PRICES.lambdaArmPerGbSecond,
+    lambdaCompute: (million * PROCESSOR_MEMORY_GB * (workMs / 1000 + 0.1)) / BATCH_SIZE * PRICES.lambdaArmPerGbSecond,
     dynamoDbWrites: (itemWrites + indexWrites) * PRICES.dynamoDbPerMillionWriteUnits,
-    dynamoDbReads: reads * PRICES.dynamoDbPerMillionReadUnits,
+    dynamoDbReads: cancelPollReads * PRICES.dynamoDbPerMillionReadUnits,
   };
   return {
     batch: breakdown({
@@ -68,5 +80,7 @@ export function projectCost(byOperation: Record<string, number>, workMs: number)
       // One SendMessage per task instead of a tenth of a SendMessageBatch.
       sqs: (sqs - sends + 1) * PRICES.sqsPerMillionRequests,
     }),
+    /** What the status index (what `GET /api/tasks?status=` queries) adds to both. */
+    statusIndex: indexWrites * PRICES.dynamoDbPerMillionWriteUnits,
   };
 }

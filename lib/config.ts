@@ -17,7 +17,7 @@ export const ConfigSchema = z.object({
   /** How long a claimed task belongs to its worker; past it, a redelivered message takes the task over. */
   PROCESSING_LEASE_SECONDS: positiveInt.default(60),
   /** How often a running task checks whether it was canceled. */
-  CANCEL_POLL_MS: positiveInt.default(250),
+  CANCEL_POLL_MS: positiveInt.default(1000),
   /** First retry delay of a failed record; doubled on each further receive. */
   RETRY_BASE_DELAY_SECONDS: nonNegativeInt.default(10),
   /** Age after which an unfinished task is presumed to have lost its message and is requeued. */

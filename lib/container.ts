@@ -4,7 +4,7 @@ import { SqsTaskQueue } from '#lib/aws/sqs-task-queue';
 import { systemClock } from '#lib/clock';
 import { loadConfig } from '#lib/config';
 import { logger } from '#lib/logger';
-import { cloudWatchMetrics } from '#lib/metrics';
+import { cloudWatchMetrics, countAwsRequest } from '#lib/metrics';
 import { createTaskProcessor } from '#lib/tasks/processing';
 import { createTaskService } from '#lib/tasks/service';
 import { createStaleTaskSweeper } from '#lib/tasks/sweeper';
@@ -16,8 +16,8 @@ import { simulatedWork } from '#lib/tasks/work';
  */
 export const config = loadConfig();
 
-export const taskStore = new DynamoDbTaskStore(createDocumentClient(), config.TASKS_TABLE);
-export const taskQueue = new SqsTaskQueue(createSqsClient(), config.TASKS_QUEUE_URL);
+export const taskStore = new DynamoDbTaskStore(createDocumentClient(countAwsRequest), config.TASKS_TABLE);
+export const taskQueue = new SqsTaskQueue(createSqsClient(countAwsRequest), config.TASKS_QUEUE_URL);
 
 export const taskService = createTaskService({
   store: taskStore,

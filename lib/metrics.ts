@@ -26,4 +26,12 @@ export const cloudWatchMetrics: TaskMetrics = {
   duration: (metric, milliseconds) => metrics.addMetric(metric, MetricUnit.Milliseconds, milliseconds),
 };
 
+/**
+ * Counts one AWS request as a metric named after it (`DynamoDB.UpdateItem`): the calls each
+ * function makes per invocation, which is what the service's AWS bill is made of.
+ */
+export const countAwsRequest = (operation: string): void => {
+  metrics.addMetric(operation, MetricUnit.Count, 1);
+};
+
 export const noMetrics: TaskMetrics = { count: () => undefined, duration: () => undefined };

@@ -1,5 +1,6 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { createServer } from 'node:net';
+import { createInterface } from 'node:readline';
 import { setTimeout as sleep } from 'node:timers/promises';
 
 /** A TCP port on loopback that nothing listens on right now. */
@@ -27,8 +28,15 @@ const running = new Set<ChildProcess>();
 process.once('exit', () => running.forEach((child) => child.kill('SIGKILL')));
 
 /** Starts a child process that is killed with its launcher, and keeps the tail of its output. */
-export function startProcess(command: string, args: string[], env: NodeJS.ProcessEnv, echo = false): ManagedProcess {
+export function startProcess(
+  command: string,
+  args: string[],
+  env: NodeJS.ProcessEnv,
+  echo = false,
+  onStdoutLine?: (line: string) => void,
+): ManagedProcess {
   const child = spawn(command, args, { env, stdio: ['ignore', 'pipe', 'pipe'] });
+  if (onStdoutLine && child.stdout) createInterface({ input: child.stdout, crlfDelay: Infinity }).on('line', onStdoutLine);
   running.add(child);
   let tail = '';
   let stopping = false;

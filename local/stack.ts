@@ -5,9 +5,10 @@ import type { SQSBatchResponse } from 'aws-lambda';
 import { get } from 'node:http';
 import { LOCAL_CREDENTIALS, LOCAL_REGION, startDynamoDbLocal, startSqsEmulator, type Emulator } from './emulators';
 import { freePort, startProcess, waitUntilReady, type ManagedProcess } from './processes';
-import { startCountingProxy } from './counting-proxy';
+import { createRequestTally, type RequestTally } from './request-tally';
 import { createResources, type CreatedResources } from './resources';
 import { readServiceDefinition, serverlessBin, type ServiceDefinition } from './service-definition';
+import { countRequests } from '#lib/aws/clients';
 import { startQueueTrigger, type BatchInvoker, type QueueTrigger } from './trigger';
 
 export interface LocalStackOptions {
@@ -29,8 +30,6 @@ export interface LocalStackOptions {
   /** Overrides STALE_TASK_SECONDS. */
   staleTaskSeconds?: number;
   logLevel?: string;
-  /** Put a request-counting proxy in front of each emulator (for the bench). */
-  countRequests?: boolean;
   /** Print serverless-offline's output (the functions' logs) to this process's stdout. */
   echo?: boolean;
   stage?: string;
@@ -39,10 +38,9 @@ export interface LocalStackOptions {
 
 export interface LocalStack {
   apiUrl: string;
-  /** The emulators themselves, bypassing any counting proxy. */
   emulatorEndpoints: { dynamodb: string; sqs: string };
-  /** AWS API calls made through the stack's endpoints, by X-Amz-Target (with countRequests). */
-  requestCounts?: { counts(): Record<string, number>; reset(): void };
+  /** AWS requests made by the functions and the triggers, by operation. */
+  requestCounts: Pick<RequestTally, 'counts' | 'reset'>;
   /** serverless-offline's Lambda API, to invoke a function by name. */
   lambdaEndpoint: string;
   /** Environment that points the AWS SDK and the service's configuration at this stack. */
@@ -113,29 +111,12 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
       return emulator;
     }
 
-    let dynamoEndpoint = dynamo.endpoint;
-    let sqsEndpoint = sqsEmulator.endpoint;
-    let requestCounts: LocalStack['requestCounts'];
-    if (options.countRequests) {
-      const [dynamoProxy, sqsProxy] = await Promise.all([
-        freePort().then((port) => startCountingProxy(dynamo.endpoint, port)),
-        freePort().then((port) => startCountingProxy(sqsEmulator.endpoint, port)),
-      ]);
-      stops.push(() => dynamoProxy.stop(), () => sqsProxy.stop());
-      dynamoEndpoint = dynamoProxy.endpoint;
-      sqsEndpoint = sqsProxy.endpoint;
-      requestCounts = {
-        counts: () => ({ ...dynamoProxy.counts(), ...sqsProxy.counts() }),
-        reset: () => {
-          dynamoProxy.reset();
-          sqsProxy.reset();
-        },
-      };
-    }
-
+    const requestCounts = createRequestTally();
     const clientConfig = { region: LOCAL_REGION, credentials: LOCAL_CREDENTIALS };
     const dynamodb = new DynamoDBClient({ ...clientConfig, endpoint: dynamo.endpoint });
-    const sqs = new SQSClient({ ...clientConfig, endpoint: sqsEndpoint });
+    const sqs = new SQSClient({ ...clientConfig, endpoint: sqsEmulator.endpoint });
+    // The triggers' receives and deletes are what Lambda's pollers would send: counted with the functions' requests.
+    countRequests(sqs, 'SQS', requestCounts.add);
     stops.push(async () => {
       dynamodb.destroy();
       sqs.destroy();
@@ -143,9 +124,6 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
     const resources = await createResources(definition, { dynamodb, sqs }, {
       ...(options.visibilityTimeoutSeconds === undefined ? {} : { visibilityTimeoutSeconds: options.visibilityTimeoutSeconds }),
     });
-    // The SQS client sends to the queue URL's host: point the URLs at the counting proxy, if any.
-    const viaEndpoint = (url: string) => (sqsEndpoint === sqsEmulator.endpoint ? url : url.replace(sqsEmulator.endpoint, sqsEndpoint));
-    for (const queue of Object.values(resources.queues)) queue.url = viaEndpoint(queue.url);
     const tasksQueue = resources.queues.TasksQueue;
     if (!tasksQueue) throw new Error('serverless.yml declares no TasksQueue');
 
@@ -153,8 +131,8 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
       AWS_REGION: LOCAL_REGION,
       AWS_ACCESS_KEY_ID: LOCAL_CREDENTIALS.accessKeyId,
       AWS_SECRET_ACCESS_KEY: LOCAL_CREDENTIALS.secretAccessKey,
-      AWS_ENDPOINT_URL_DYNAMODB: dynamoEndpoint,
-      AWS_ENDPOINT_URL_SQS: sqsEndpoint,
+      AWS_ENDPOINT_URL_DYNAMODB: dynamo.endpoint,
+      AWS_ENDPOINT_URL_SQS: sqsEmulator.endpoint,
       TASKS_QUEUE_URL: tasksQueue.url,
       TASKS_DEAD_LETTER_QUEUE_URL: resources.queues.TasksDeadLetterQueue?.url ?? '',
       TASKS_TABLE: Object.values(resources.tables)[0] ?? '',
@@ -177,6 +155,7 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
         ...(options.staleTaskSeconds === undefined ? {} : { STALE_TASK_SECONDS: String(options.staleTaskSeconds) }),
       },
       options.echo ?? false,
+      requestCounts.addFromLogLine,
     );
     stops.push(() => offline.stop());
     const apiUrl = `http://127.0.0.1:${apiPort}/api`;
@@ -227,7 +206,7 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
       apiUrl,
       lambdaEndpoint: `http://127.0.0.1:${lambdaPort}`,
       emulatorEndpoints: { dynamodb: dynamo.endpoint, sqs: sqsEmulator.endpoint },
-      ...(requestCounts ? { requestCounts } : {}),
+      requestCounts,
       env,
       definition,
       resources,

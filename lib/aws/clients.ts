@@ -4,6 +4,7 @@ import { SQSClient } from '@aws-sdk/client-sqs';
 import { Agent as HttpAgent } from 'node:http';
 import { Agent as HttpsAgent } from 'node:https';
 import { NodeHttpHandler } from '@smithy/node-http-handler';
+import type { MiddlewareStack } from '@smithy/types';
 
 /**
  * Short timeouts so that a dependency that does not answer becomes a quick 503 instead of a
@@ -21,12 +22,36 @@ const requestHandler = () =>
     httpsAgent: new HttpsAgent({ keepAlive: true, maxSockets: 500 }),
   });
 
-export function createDocumentClient(): DynamoDBDocumentClient {
-  return DynamoDBDocumentClient.from(new DynamoDBClient({ requestHandler: requestHandler() }), {
-    marshallOptions: { removeUndefinedValues: true },
-  });
+/** Told of every request sent, by service and operation (`DynamoDB.UpdateItem`, `SQS.SendMessageBatch`). */
+export type RequestListener = (operation: string) => void;
+
+/**
+ * Reports each request a client sends, retries included (AWS bills every attempt): the service's
+ * AWS requests per task, as the bench reports them and as CloudWatch shows them in production.
+ */
+export function countRequests<Input extends object, Output extends object>(
+  client: { middlewareStack: MiddlewareStack<Input, Output> },
+  service: 'DynamoDB' | 'SQS',
+  onRequest: RequestListener,
+): void {
+  client.middlewareStack.add(
+    (next, context) => (args) => {
+      onRequest(`${service}.${String(context.commandName).replace(/Command$/, '')}`);
+      return next(args);
+    },
+    // The deserialize step runs inside the retry loop: once per attempt.
+    { step: 'deserialize', name: 'countRequests' },
+  );
 }
 
-export function createSqsClient(): SQSClient {
-  return new SQSClient({ requestHandler: requestHandler() });
+export function createDocumentClient(onRequest?: RequestListener): DynamoDBDocumentClient {
+  const client = new DynamoDBClient({ requestHandler: requestHandler() });
+  if (onRequest) countRequests(client, 'DynamoDB', onRequest);
+  return DynamoDBDocumentClient.from(client, { marshallOptions: { removeUndefinedValues: true } });
+}
+
+export function createSqsClient(onRequest?: RequestListener): SQSClient {
+  const client = new SQSClient({ requestHandler: requestHandler() });
+  if (onRequest) countRequests(client, 'SQS', onRequest);
+  return client;
 }

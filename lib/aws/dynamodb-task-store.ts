@@ -317,7 +317,8 @@ export class DynamoDbTaskStore implements TaskStore {
               RequestItems: {
                 [this.tableName]: {
                   Keys: keys,
-                  ConsistentRead: true,
+                  // Half the read units of a consistent read, and polled every second by every running batch.
+                  ConsistentRead: false,
                   ProjectionExpression: 'task_id, #status',
                   ExpressionAttributeNames: { '#status': 'status' },
                 },

@@ -99,7 +99,7 @@ export function apiHandler<S extends ApiSchemas>(
   options: { publishesMetrics?: boolean } = {},
 ) {
   const chain = middy<APIGatewayProxyEvent, APIGatewayProxyResult>().use(injectLambdaContext(logger, { resetKeys: true }));
-  // Only routes that report metrics publish them: the others would log "no metrics" on every call.
+  // Only routes that report metrics (AWS requests count) publish them: the others would log "no metrics" on every call.
   if (options.publishesMetrics) chain.use(logMetrics(metrics));
   chain
     .use(errorResponses())

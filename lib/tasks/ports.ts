@@ -58,7 +58,10 @@ export interface TaskStore {
   /** Frees the key of a submit that could not be completed, so a retry starts afresh. */
   releaseIdempotencyKey(key: string, taskId: string): Promise<void>;
   get(taskId: string): Promise<Task | undefined>;
-  /** The statuses of many tasks in batched reads, strongly consistent: what running work polls to notice a cancel. */
+  /**
+   * The statuses of many tasks in batched reads: what running work polls to notice a cancel. May
+   * lag a write by a moment: a cancel seen one poll late costs only wasted work.
+   */
   getStatuses(taskIds: string[]): Promise<Map<string, TaskStatus>>;
   transition(taskId: string, change: StatusChange): Promise<TransitionResult>;
   /** One page of tasks, newest first; throws InvalidCursorError for a cursor it did not issue. */
