@@ -2,7 +2,8 @@ import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { InvokeCommand, LambdaClient } from '@aws-sdk/client-lambda';
 import { SQSClient } from '@aws-sdk/client-sqs';
 import type { SQSBatchResponse } from 'aws-lambda';
-import { get } from 'node:http';
+import { Agent as HttpAgent, get } from 'node:http';
+import { NodeHttpHandler } from '@smithy/node-http-handler';
 import { LOCAL_CREDENTIALS, LOCAL_REGION, startDynamoDbLocal, startSqsEmulator, type Emulator } from './emulators';
 import { freePort, startProcess, waitUntilReady, type ManagedProcess } from './processes';
 import { createRequestTally, type RequestTally } from './request-tally';
@@ -47,6 +48,9 @@ export interface LocalStack {
   env: Record<string, string>;
   definition: ServiceDefinition;
   resources: CreatedResources;
+  /** Stops and restarts the SQS triggers' polling, as disabling and enabling an event source mapping. */
+  pauseTriggers(): void;
+  resumeTriggers(): void;
   stop(): Promise<void>;
 }
 
@@ -169,7 +173,15 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
       120_000,
     );
 
-    const lambda = new LambdaClient({ ...clientConfig, endpoint: `http://127.0.0.1:${lambdaPort}`, maxAttempts: 1 });
+    const lambda = new LambdaClient({
+      ...clientConfig,
+      endpoint: `http://127.0.0.1:${lambdaPort}`,
+      maxAttempts: 1,
+      // A fresh connection per invocation: a kept-alive socket that serverless-offline closes as idle
+      // just as an invocation reuses it fails that invocation with ECONNRESET, and its batch waits
+      // out the visibility timeout.
+      requestHandler: new NodeHttpHandler({ httpAgent: new HttpAgent({ keepAlive: false }) }),
+    });
     stops.push(async () => lambda.destroy());
     const triggers: QueueTrigger[] = definition.triggers.map((trigger) => {
       const queue = resources.queues[trigger.queueLogicalId];
@@ -207,6 +219,8 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
       lambdaEndpoint: `http://127.0.0.1:${lambdaPort}`,
       emulatorEndpoints: { dynamodb: dynamo.endpoint, sqs: sqsEmulator.endpoint },
       requestCounts,
+      pauseTriggers: () => triggers.forEach((trigger) => trigger.pause()),
+      resumeTriggers: () => triggers.forEach((trigger) => trigger.resume()),
       env,
       definition,
       resources,

@@ -21,6 +21,9 @@ export interface QueueTriggerOptions {
 }
 
 export interface QueueTrigger {
+  /** Stops receiving until resumed; batches in flight go on. */
+  pause(): void;
+  resume(): void;
   stop(): Promise<void>;
 }
 
@@ -61,6 +64,7 @@ export function toSqsRecord(message: Message, queueArn: string, region: string):
 export function startQueueTrigger(options: QueueTriggerOptions): QueueTrigger {
   const stopping = new AbortController();
   const inFlight = new Set<Promise<void>>();
+  let paused: { resumed: Promise<void>; resume: () => void } | undefined;
   const pause = () => sleep(IDLE_POLL_MS, undefined, { signal: stopping.signal }).catch(() => undefined);
   const report = (error: unknown) => {
     if (!stopping.signal.aborted) options.onError?.(error instanceof Error ? error : new Error(String(error)));
@@ -86,6 +90,10 @@ export function startQueueTrigger(options: QueueTriggerOptions): QueueTrigger {
 
   async function poll(): Promise<void> {
     while (!stopping.signal.aborted) {
+      if (paused) {
+        await paused.resumed;
+        continue;
+      }
       if (inFlight.size >= options.maxConcurrency) {
         await Promise.race(inFlight);
         continue;
@@ -122,10 +130,22 @@ export function startQueueTrigger(options: QueueTriggerOptions): QueueTrigger {
   }
 
   const polling = poll();
+  const resume = () => {
+    paused?.resume();
+    paused = undefined;
+  };
   return {
+    pause() {
+      if (paused) return;
+      let release = () => {};
+      const resumed = new Promise<void>((resolve) => (release = resolve));
+      paused = { resumed, resume: release };
+    },
+    resume,
     async stop() {
       // Batches in flight are left to finish or fail on their own; their records are safe in the queue.
       stopping.abort();
+      resume();
       await polling;
     },
   };

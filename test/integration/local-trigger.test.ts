@@ -99,6 +99,25 @@ describe('the local SQS trigger', () => {
     expect(seen.filter((b) => b === 'b')).toHaveLength(2);
   });
 
+  it('receives nothing while paused, and everything sent meanwhile once resumed', async () => {
+    const { url } = await queuePair(30);
+    const handled: string[] = [];
+    start(url, async (event) => {
+      handled.push(...event.Records.map((r) => r.body));
+      return { batchItemFailures: [] };
+    });
+    trigger!.pause();
+    // A poll already waiting when paused may still deliver: let it go by before sending.
+    await new Promise((resolve) => setTimeout(resolve, 1_500));
+    handled.length = 0;
+    await send(url, ['p1', 'p2']);
+    await new Promise((resolve) => setTimeout(resolve, 2_000));
+    expect(handled).toEqual([]);
+    trigger!.resume();
+    await eventually(async () => (handled.length >= 2 ? true : undefined), 10_000, 50);
+    expect(handled.sort()).toEqual(['p1', 'p2']);
+  });
+
   it('runs several batches at once, up to its maximum concurrency', async () => {
     const { url } = await queuePair(30);
     let inFlight = 0;
