@@ -94,6 +94,8 @@ export function createTaskProcessor(deps: ProcessingDeps) {
   }
 
   async function processOnce(taskId: string, sentAt: Date | undefined, invocation?: AbortSignal): Promise<ProcessOutcome> {
+    // Out of time already: leave the task unclaimed, so its retry does not wait for a lease to run out.
+    invocation?.throwIfAborted();
     const now = clock.now();
     const claim = await store.transition(taskId, {
       to: 'PROCESSING',

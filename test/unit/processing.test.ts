@@ -165,6 +165,14 @@ describe('processing one message', () => {
     expect(store.items.get(id)!.task.status).toBe('PENDING');
     expect(queue.retries).toHaveLength(1);
   });
+
+  it('claims nothing once the invocation is out of time, so the retry need not wait out a lease', async () => {
+    const { processor, seed, message, store, queue } = setup();
+    const id = await seed(11);
+    await expect(processor.process(message(id), AbortSignal.abort(new Error('timed out')))).rejects.toThrow('timed out');
+    expect(store.items.get(id)!.task).toMatchObject({ status: 'PENDING', attempts: 0 });
+    expect(queue.retries).toHaveLength(1);
+  });
 });
 
 describe('retry backoff', () => {
