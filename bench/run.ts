@@ -355,7 +355,7 @@ async function main() {
     const fmt = (n: number | undefined, digits = 2) => (n === undefined ? 'n/a' : n.toFixed(digits));
     const targets: Target[] = [
       { name: 'end to end vs the limit', target: '≥ 0.9', measured: fmt(endToEnd && limit ? endToEnd.tasksPerSecond / limit.tasksPerSecond : undefined), met: endToEnd && limit ? endToEnd.tasksPerSecond / limit.tasksPerSecond >= 0.9 : null },
-      { name: 'batch of 10 three-second tasks', target: '≤ 3.3 s', measured: `${fmt(processorBatch?.wallSeconds)} s`, met: processorBatch ? processorBatch.wallSeconds <= 3.3 : null },
+      { name: 'batch of 10 three-second tasks', target: '≤ 3.3 s', measured: processorBatch ? `${fmt(processorBatch.wallSeconds)} s` : 'n/a', met: processorBatch ? processorBatch.wallSeconds <= 3.3 : null },
       { name: 'DynamoDB writes per task', target: '≤ 3', measured: fmt(dynamoWrites), met: dynamoWrites === undefined ? null : dynamoWrites <= 3 },
       { name: 'SQS requests per task, single submits', target: '≤ 1.3', measured: fmt(singleSqs), met: singleSqs === undefined ? null : singleSqs <= 1.3 },
       { name: 'SQS requests per task, batch submits', target: '≤ 0.4', measured: fmt(endToEnd?.requestsPerTask.byService.sqs), met: endToEnd ? (endToEnd.requestsPerTask.byService.sqs ?? 0) <= 0.4 : null },
