@@ -8,7 +8,6 @@ export const createHandler = (tasks: Pick<TaskService, 'cancel'>) =>
   apiHandler(
     { path: TaskPathSchema },
     async ({ path }) => ({ statusCode: 200, body: await tasks.cancel(path.task_id) }),
-    { publishesMetrics: true },
   );
 
 export const handler = createHandler(taskService);

@@ -5,8 +5,6 @@ import type { TaskService } from '#lib/tasks/service';
 
 /** GET /api/tasks/{task_id}: one task as it stands. */
 export const createHandler = (tasks: Pick<TaskService, 'get'>) =>
-  apiHandler({ path: TaskPathSchema }, async ({ path }) => ({ statusCode: 200, body: await tasks.get(path.task_id) }), {
-    publishesMetrics: true,
-  });
+  apiHandler({ path: TaskPathSchema }, async ({ path }) => ({ statusCode: 200, body: await tasks.get(path.task_id) }));
 
 export const handler = createHandler(taskService);

@@ -7,6 +7,6 @@ export const createHandler = (store: Pick<TaskStore, 'ping'>, queue: Pick<TaskQu
   apiHandler({}, async () => {
     await Promise.all([store.ping(), queue.ping()]);
     return { statusCode: 200, body: { status: 'ok' } };
-  }, { publishesMetrics: true });
+  });
 
 export const handler = createHandler(taskStore, taskQueue);

@@ -2,13 +2,12 @@ import middy from '@middy/core';
 import { injectLambdaContext } from '@aws-lambda-powertools/logger/middleware';
 import { requeueStaleTasks } from '#lib/container';
 import { logger } from '#lib/logger';
-import { metrics } from '#lib/metrics';
-import { logMetrics } from '@aws-lambda-powertools/metrics/middleware';
+import { publishRecordedMetrics } from '#lib/metrics';
 
 /** Scheduled: requeues unfinished tasks whose message was lost (a submit that died between its write and its send, for one). */
 export const createHandler = (sweep: typeof requeueStaleTasks) =>
   middy(() => sweep())
     .use(injectLambdaContext(logger, { resetKeys: true }))
-    .use(logMetrics(metrics));
+    .use(publishRecordedMetrics());
 
 export const handler = createHandler(requeueStaleTasks);

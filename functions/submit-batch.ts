@@ -8,7 +8,6 @@ export const createHandler = (tasks: Pick<TaskService, 'submitBatch'>) =>
   apiHandler(
     { body: SubmitBatchSchema },
     async ({ body }) => ({ statusCode: 202, body: await tasks.submitBatch(body.tasks) }),
-    { publishesMetrics: true },
   );
 
 export const handler = createHandler(taskService);

@@ -8,6 +8,6 @@ export const createHandler = (tasks: Pick<TaskService, 'submit'>) =>
   apiHandler({ body: SubmitTaskSchema, headers: SubmitHeadersSchema }, async ({ body, headers }) => {
     const accepted = await tasks.submit(body, headers['idempotency-key']);
     return { statusCode: 202, body: accepted, headers: { Location: `/api/tasks/${accepted.task_id}` } };
-  }, { publishesMetrics: true });
+  });
 
 export const handler = createHandler(taskService);

@@ -1,4 +1,5 @@
 import { Metrics, MetricUnit } from '@aws-lambda-powertools/metrics';
+import type { MiddlewareObj } from '@middy/core';
 import { logger } from '#lib/logger';
 
 /** What the service counts and times; the domain reports through this, never through Powertools itself. */
@@ -12,7 +13,7 @@ export interface TaskMetrics {
 
 /**
  * One Metrics per container, published as CloudWatch EMF log lines at the end of each invocation
- * by the `logMetrics` middleware. The namespace comes from POWERTOOLS_METRICS_NAMESPACE.
+ * by `publishRecordedMetrics`. The namespace comes from POWERTOOLS_METRICS_NAMESPACE.
  */
 export const metrics = new Metrics({
   namespace: process.env.POWERTOOLS_METRICS_NAMESPACE ?? 'TaskService',
@@ -33,5 +34,17 @@ export const cloudWatchMetrics: TaskMetrics = {
 export const countAwsRequest = (operation: string): void => {
   metrics.addMetric(operation, MetricUnit.Count, 1);
 };
+
+/**
+ * The middleware every handler uses: publishes what the invocation recorded (AWS requests, task
+ * counts) as one EMF line at its end, and nothing when it recorded nothing (a 400 before any AWS
+ * call, the docs page), where Powertools' own `logMetrics` would log a warning each time.
+ */
+export function publishRecordedMetrics<Event, Result>(): MiddlewareObj<Event, Result> {
+  const publish = () => {
+    if (metrics.hasStoredMetrics()) metrics.publishStoredMetrics();
+  };
+  return { after: publish, onError: publish };
+}
 
 export const noMetrics: TaskMetrics = { count: () => undefined, duration: () => undefined };

@@ -5,8 +5,7 @@ import { injectLambdaContext } from '@aws-lambda-powertools/logger/middleware';
 import type { APIGatewayProxyEvent, APIGatewayProxyResult, Context } from 'aws-lambda';
 import type { z } from 'zod';
 import { logger } from '#lib/logger';
-import { metrics } from '#lib/metrics';
-import { logMetrics } from '@aws-lambda-powertools/metrics/middleware';
+import { publishRecordedMetrics } from '#lib/metrics';
 import { HttpRequestError, mapError, type ErrorBody } from './errors';
 
 /** The contract's limit on a request body, checked on the raw bytes before any parsing. */
@@ -96,12 +95,10 @@ function parsePart(schema: z.ZodType | undefined, value: unknown, part: string):
 export function apiHandler<S extends ApiSchemas>(
   schemas: S,
   handle: (request: ApiRequest<S>) => Promise<ApiResponse>,
-  options: { publishesMetrics?: boolean } = {},
 ) {
-  const chain = middy<APIGatewayProxyEvent, APIGatewayProxyResult>().use(injectLambdaContext(logger, { resetKeys: true }));
-  // Only routes that report metrics (AWS requests count) publish them: the others would log "no metrics" on every call.
-  if (options.publishesMetrics) chain.use(logMetrics(metrics));
-  chain
+  const chain = middy<APIGatewayProxyEvent, APIGatewayProxyResult>()
+    .use(injectLambdaContext(logger, { resetKeys: true }))
+    .use(publishRecordedMetrics())
     .use(errorResponses())
     .use(httpHeaderNormalizer());
   if (schemas.body) chain.use(bodySizeLimit(MAX_BODY_BYTES)).use(httpJsonBodyParser());

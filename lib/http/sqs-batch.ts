@@ -3,8 +3,7 @@ import { BatchProcessor, EventType, processPartialResponse } from '@aws-lambda-p
 import { injectLambdaContext } from '@aws-lambda-powertools/logger/middleware';
 import type { SQSBatchResponse, SQSEvent, SQSRecord } from 'aws-lambda';
 import { logger } from '#lib/logger';
-import { metrics } from '#lib/metrics';
-import { logMetrics } from '@aws-lambda-powertools/metrics/middleware';
+import { publishRecordedMetrics } from '#lib/metrics';
 import type { ReceivedMessage } from '#lib/tasks/processing';
 
 /**
@@ -16,7 +15,7 @@ export function sqsBatchHandler(handleMessage: (message: ReceivedMessage, signal
   const processor = new BatchProcessor(EventType.SQS);
   return middy<SQSEvent, SQSBatchResponse>()
     .use(injectLambdaContext(logger, { resetKeys: true }))
-    .use(logMetrics(metrics))
+    .use(publishRecordedMetrics())
     // middy aborts `signal` just before the Lambda timeout, so running work stops instead of being killed.
     .handler((event, context, { signal }) =>
       processPartialResponse(

@@ -1,8 +1,12 @@
+import { createHandler as createGet } from '#functions/get-task';
+import { logger } from '#lib/logger';
+import { countAwsRequest, metrics } from '#lib/metrics';
 import { newTask } from '#lib/tasks/model';
 import { createTaskProcessor } from '#lib/tasks/processing';
 import { createTaskService } from '#lib/tasks/service';
 import { simulatedWork } from '#lib/tasks/work';
 import { InMemoryTaskQueue, InMemoryTaskStore, ManualClock, RecordingMetrics, silentLogger } from '../support/fakes';
+import { apiEvent, lambdaContext } from '../support/events';
 
 describe('task metrics', () => {
   it('counts every step of a task\'s life, and times its queue wait and its work', async () => {
@@ -38,5 +42,26 @@ describe('task metrics', () => {
 
     expect(metrics.counts).toEqual({ TasksSubmitted: 2, TasksStarted: 1, TasksCompleted: 1, TasksCanceled: 1, TasksFailed: 1 });
     expect(metrics.durations).toEqual({ QueueWait: [500], WorkTime: [3_000] });
+  });
+});
+
+describe('publishing recorded metrics', () => {
+  afterEach(() => jest.restoreAllMocks());
+
+  it('writes one EMF line when the invocation recorded metrics, and nothing (no warning either) when it recorded none', async () => {
+    const publish = jest.spyOn(metrics, 'publishStoredMetrics');
+    const warn = jest.spyOn(logger, 'warn');
+    const get = createGet({ get: async () => Promise.reject(new Error('not reached')) });
+
+    const refused = await get(apiEvent({ pathParameters: { task_id: 'not-a-uuid' } }), lambdaContext());
+    expect(refused.statusCode).toBe(400);
+    expect(publish).not.toHaveBeenCalled();
+    expect(warn).not.toHaveBeenCalled();
+
+    countAwsRequest('DynamoDB.GetItem');
+    const counted = await get(apiEvent({ pathParameters: { task_id: '00000000-0000-4000-8000-000000000001' } }), lambdaContext());
+    expect(counted.statusCode).toBe(500);
+    expect(publish).toHaveBeenCalledTimes(1);
+    expect(metrics.hasStoredMetrics()).toBe(false);
   });
 });
