@@ -39,6 +39,7 @@ export interface LocalStackOptions {
 
 export interface LocalStack {
   apiUrl: string;
+  /** The emulators, for tools that talk to them directly (the bench's own bookkeeping). */
   emulatorEndpoints: { dynamodb: string; sqs: string };
   /** AWS requests made by the functions and the triggers, by operation. */
   requestCounts: Pick<RequestTally, 'counts' | 'reset'>;
