@@ -2,13 +2,15 @@ import { mkdirSync, writeFileSync } from 'node:fs';
 import { randomUUID } from 'node:crypto';
 import { parseArgs } from 'node:util';
 import { CreateTableCommand, DeleteTableCommand, DescribeTableCommand, DynamoDBClient } from '@aws-sdk/client-dynamodb';
-import { DynamoDBDocumentClient, PutCommand, QueryCommand, ScanCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
+import { DynamoDBDocumentClient, PutCommand, ScanCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
 import { CreateQueueCommand, DeleteQueueCommand, DeleteMessageBatchCommand, ReceiveMessageCommand, SendMessageCommand, SQSClient } from '@aws-sdk/client-sqs';
 import { LambdaClient } from '@aws-sdk/client-lambda';
 import { LOCAL_CREDENTIALS, LOCAL_REGION } from '../local/emulators';
 import { invokeFunction, startLocalStack, type LocalStack } from '../local/stack';
 import { ConfigSchema } from '#lib/config';
-import { partitionsOf, STATUS_INDEX, statusShard } from '#lib/aws/status-index';
+import { statusShard } from '#lib/aws/status-index';
+import { DynamoDbTaskStore } from '#lib/aws/dynamodb-task-store';
+import { newTask } from '#lib/tasks/model';
 import { renderChart } from './chart';
 import { projectCost, PRICES } from './cost';
 import { percentiles } from './stats';
@@ -144,32 +146,6 @@ async function measureSubmit(apiUrl: string, connections: number, batch: boolean
   return result;
 }
 
-/** How many tasks are PENDING or PROCESSING: a count over the status index's partitions of those two statuses. */
-async function countUnfinished(dynamo: DynamoDBDocumentClient, table: string): Promise<number> {
-  const counts = await Promise.all(
-    partitionsOf(['PENDING', 'PROCESSING']).map(async (partition) => {
-      let count = 0;
-      let ExclusiveStartKey: Record<string, unknown> | undefined;
-      do {
-        const page = await dynamo.send(
-          new QueryCommand({
-            TableName: table,
-            IndexName: STATUS_INDEX,
-            KeyConditionExpression: 'status_shard = :partition',
-            ExpressionAttributeValues: { ':partition': partition },
-            Select: 'COUNT',
-            ...(ExclusiveStartKey ? { ExclusiveStartKey } : {}),
-          }),
-        );
-        count += page.Count ?? 0;
-        ExclusiveStartKey = page.LastEvaluatedKey;
-      } while (ExclusiveStartKey);
-      return count;
-    }),
-  );
-  return counts.reduce((sum, n) => sum + n, 0);
-}
-
 /** Every task of the table created at or after `since`, read with a scan (the bench's own bookkeeping, not the service's). */
 async function scanTasks(dynamo: DynamoDBDocumentClient, table: string, since: string) {
   const items: Array<Record<string, string>> = [];
@@ -211,8 +187,9 @@ async function measureEndToEnd(stack: LocalStack) {
   const submittedMs = Date.now() - started;
   log(`end to end: ${TASKS} tasks submitted in ${(submittedMs / 1000).toFixed(1)} s`);
   // Progress from the status index (unfinished tasks only), so the watching does not load the emulator it measures.
+  const store = new DynamoDbTaskStore(dynamo, table);
   for (;;) {
-    const unfinished = await countUnfinished(dynamo, table);
+    const unfinished = (await store.findUnfinishedCreatedBefore(new Date(Date.now() + 60_000), TASKS)).length;
     log(`end to end: ${TASKS - unfinished}/${TASKS} finished`);
     if (unfinished === 0) break;
     if (Date.now() - started > 8 * 60_000) throw new Error('end to end did not finish within 8 minutes');
@@ -265,17 +242,11 @@ async function measureProcessorBatch(stack: LocalStack) {
   const dynamo = DynamoDBDocumentClient.from(
     new DynamoDBClient({ region: LOCAL_REGION, credentials: LOCAL_CREDENTIALS, endpoint: stack.emulatorEndpoints.dynamodb }),
   );
-  const now = new Date().toISOString();
   const ids = Array.from({ length: 10 }, () => randomUUID());
-  for (const id of ids) {
-    // Stored directly, with no message, so the trigger does not race the direct invocation.
-    await dynamo.send(
-      new PutCommand({
-        TableName: stack.env.TASKS_TABLE!,
-        Item: { task_id: id, status_shard: statusShard('PENDING', id), title: 'batch of 10', description: 'd', status: 'PENDING', metadata_json: '{}', attempts: 0, created_at: now, updated_at: now },
-      }),
-    );
-  }
+  // Stored directly, with no message, so the trigger does not race the direct invocation.
+  await new DynamoDbTaskStore(dynamo, stack.env.TASKS_TABLE!).createMany(
+    ids.map((id) => newTask({ title: 'batch of 10', description: 'd', metadata: {} }, id, new Date())),
+  );
   const lambda = new LambdaClient({ region: LOCAL_REGION, credentials: LOCAL_CREDENTIALS, endpoint: stack.lambdaEndpoint, maxAttempts: 1 });
   const event = {
     Records: ids.map((id) => ({

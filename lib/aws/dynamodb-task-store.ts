@@ -308,29 +308,9 @@ export class DynamoDbTaskStore implements TaskStore {
   }
 
   async getStatuses(taskIds: string[]): Promise<Map<string, TaskStatus>> {
-    const statuses = new Map<string, TaskStatus>();
-    for (const chunk of chunks(taskIds, BATCH_GET_LIMIT)) {
-      await sendUntilDone('task store', chunk.map((task_id) => ({ task_id })), async (keys) => {
-        const result = await callDependency('task store', () =>
-          this.client.send(
-            new BatchGetCommand({
-              RequestItems: {
-                [this.tableName]: {
-                  Keys: keys,
-                  // Half the read units of a consistent read, and polled every second by every running batch.
-                  ConsistentRead: false,
-                  ProjectionExpression: 'task_id, #status',
-                  ExpressionAttributeNames: { '#status': 'status' },
-                },
-              },
-            }),
-          ),
-        );
-        for (const item of result.Responses?.[this.tableName] ?? []) statuses.set(item.task_id, item.status);
-        return (result.UnprocessedKeys?.[this.tableName]?.Keys ?? []) as typeof keys;
-      });
-    }
-    return statuses;
+    // Eventually consistent: half the read units, and polled every second by every running batch.
+    const items = await this.batchGet(taskIds, { consistentRead: false, projection: ['task_id', 'status'] });
+    return new Map(items.map((item) => [item.task_id, item.status]));
   }
 
   async transition(taskId: string, change: StatusChange): Promise<TransitionResult> {
@@ -406,21 +386,32 @@ export class DynamoDbTaskStore implements TaskStore {
 
   /** The tasks of `taskIds`, read consistently, in the order given. */
   private async getMany(taskIds: string[]): Promise<Task[]> {
-    const found = new Map<string, Task>();
-    await sendUntilDone(
-      'task store',
-      taskIds.map((task_id) => ({ task_id })),
-      async (keys) => {
-        const result = await callDependency('task store', () =>
-          this.client.send(new BatchGetCommand({ RequestItems: { [this.tableName]: { Keys: keys, ConsistentRead: true } } })),
-        );
-        for (const item of result.Responses?.[this.tableName] ?? []) found.set(item.task_id, toTask(item as TaskItem));
-        return (result.UnprocessedKeys?.[this.tableName]?.Keys ?? []) as typeof keys;
-      },
-    );
+    const found = new Map((await this.batchGet(taskIds, { consistentRead: true })).map((item) => [item.task_id, toTask(item)]));
     return taskIds.flatMap((id) => (found.has(id) ? [found.get(id)!] : []));
   }
 
+  /** The items of `taskIds` that exist, in no particular order, in BatchGetItem calls of at most 100 keys, unprocessed keys retried. */
+  private async batchGet(taskIds: string[], { consistentRead, projection }: { consistentRead: boolean; projection?: Array<keyof TaskItem> }): Promise<TaskItem[]> {
+    const items: TaskItem[] = [];
+    const projected = projection
+      ? {
+          ProjectionExpression: projection.map((field) => `#${field}`).join(', '),
+          ExpressionAttributeNames: Object.fromEntries(projection.map((field) => [`#${field}`, field])),
+        }
+      : {};
+    for (const chunk of chunks(taskIds, BATCH_GET_LIMIT)) {
+      await sendUntilDone('task store', chunk.map((task_id) => ({ task_id })), async (keys) => {
+        const result = await callDependency('task store', () =>
+          this.client.send(
+            new BatchGetCommand({ RequestItems: { [this.tableName]: { Keys: keys, ConsistentRead: consistentRead, ...projected } } }),
+          ),
+        );
+        items.push(...((result.Responses?.[this.tableName] ?? []) as TaskItem[]));
+        return (result.UnprocessedKeys?.[this.tableName]?.Keys ?? []) as typeof keys;
+      });
+    }
+    return items;
+  }
 
   async ping(): Promise<void> {
     await callDependency('task store', () => this.client.send(new DescribeTableCommand({ TableName: this.tableName })));
