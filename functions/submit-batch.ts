@@ -1,12 +1,12 @@
-import { taskService } from '#lib/container';
+import { config, taskService } from '#lib/container';
 import { apiHandler } from '#lib/http/api-handler';
-import { SubmitBatchSchema } from '#lib/tasks/model';
+import { submitBatchSchema } from '#lib/tasks/model';
 import type { TaskService } from '#lib/tasks/service';
 
 /** POST /api/tasks/batch: up to 100 tasks, validated all or nothing, stored and queued with batched calls. */
-export const createHandler = (tasks: Pick<TaskService, 'submitBatch'>) =>
+export const createHandler = (tasks: Pick<TaskService, 'submitBatch'>, simulation = config.TASK_SIMULATION === 'on') =>
   apiHandler(
-    { body: SubmitBatchSchema },
+    { body: submitBatchSchema(simulation) },
     async ({ body }) => ({ statusCode: 202, body: await tasks.submitBatch(body.tasks) }),
   );
 

@@ -1,11 +1,11 @@
-import { taskService } from '#lib/container';
+import { config, taskService } from '#lib/container';
 import { apiHandler } from '#lib/http/api-handler';
-import { SubmitHeadersSchema, SubmitTaskSchema } from '#lib/tasks/model';
+import { SubmitHeadersSchema, submitTaskSchema } from '#lib/tasks/model';
 import type { TaskService } from '#lib/tasks/service';
 
 /** POST /api/tasks: stores a task, queues it, and answers 202 with where to follow it; an Idempotency-Key makes retries safe. */
-export const createHandler = (tasks: Pick<TaskService, 'submit'>) =>
-  apiHandler({ body: SubmitTaskSchema, headers: SubmitHeadersSchema }, async ({ body, headers }) => {
+export const createHandler = (tasks: Pick<TaskService, 'submit'>, simulation = config.TASK_SIMULATION === 'on') =>
+  apiHandler({ body: submitTaskSchema(simulation), headers: SubmitHeadersSchema }, async ({ body, headers }) => {
     const accepted = await tasks.submit(body, headers['idempotency-key']);
     return { statusCode: 202, body: accepted, headers: { Location: `/api/tasks/${accepted.task_id}` } };
   });

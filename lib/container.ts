@@ -32,7 +32,7 @@ export const taskProcessor = createTaskProcessor({
   queue: taskQueue,
   clock: systemClock,
   logger,
-  work: simulatedWork(config.TASK_WORK_MS),
+  work: simulatedWork(config.TASK_WORK_MS, { simulation: config.TASK_SIMULATION === 'on' }),
   leaseSeconds: config.PROCESSING_LEASE_SECONDS,
   cancelPollMs: config.CANCEL_POLL_MS,
   retryBaseDelaySeconds: config.RETRY_BASE_DELAY_SECONDS,

@@ -33,3 +33,13 @@ export async function sendUntilDone<T>(
 export function chunks<T>(items: T[], size: number): T[][] {
   return Array.from({ length: Math.ceil(items.length / size) }, (_, index) => items.slice(index * size, (index + 1) * size));
 }
+
+/**
+ * Runs `send` on every chunk at once and waits for all of them to settle before it throws the first
+ * failure: a caller that undoes the work after a failure must not race a chunk still in flight.
+ */
+export async function sendChunks<T>(chunkList: T[][], send: (chunk: T[]) => Promise<void>): Promise<void> {
+  const settled = await Promise.allSettled(chunkList.map(send));
+  const failure = settled.find((result): result is PromiseRejectedResult => result.status === 'rejected');
+  if (failure) throw failure.reason;
+}

@@ -4,15 +4,31 @@ import { SQSClient } from '@aws-sdk/client-sqs';
 import { Agent as HttpAgent } from 'node:http';
 import { Agent as HttpsAgent } from 'node:https';
 import { NodeHttpHandler } from '@smithy/node-http-handler';
-import type { MiddlewareStack } from '@smithy/types';
+import type { HttpHandlerOptions, MiddlewareStack } from '@smithy/types';
+import { DeadlineExceededError, deadlineSignal } from '#lib/deadline';
+
+/**
+ * Every attempt the SDK makes is cut off at the invocation's deadline (`lib/deadline.ts`), so its
+ * retries never outlive the invocation; once the deadline has passed, no attempt is started. The
+ * abort is not an error the SDK retries.
+ */
+class BudgetedHttpHandler extends NodeHttpHandler {
+  override async handle(request: Parameters<NodeHttpHandler['handle']>[0], options: HttpHandlerOptions = {}) {
+    const deadline = deadlineSignal();
+    if (!deadline) return super.handle(request, options);
+    if (deadline.aborted) throw new DeadlineExceededError();
+    const abortSignal = options.abortSignal ? AbortSignal.any([options.abortSignal as AbortSignal, deadline]) : deadline;
+    return super.handle(request, { ...options, abortSignal });
+  }
+}
 
 /**
  * Short timeouts so that a dependency that does not answer becomes a quick 503 instead of a
- * request hanging until API Gateway gives up; the SDK's own retries (3 attempts) still apply.
- * Keep-alive saves a TLS handshake per call.
+ * request hanging until API Gateway gives up; the SDK's own retries (3 attempts) still apply,
+ * within the invocation's deadline. Keep-alive saves a TLS handshake per call.
  */
 const requestHandler = () =>
-  new NodeHttpHandler({
+  new BudgetedHttpHandler({
     connectionTimeout: 1_000,
     requestTimeout: 3_000,
     // Time spent waiting for a pooled socket counts against the connect timeout. A Lambda container

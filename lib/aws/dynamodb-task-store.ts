@@ -15,7 +15,7 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { DescribeTableCommand } from '@aws-sdk/client-dynamodb';
 import { unmarshall } from '@aws-sdk/util-dynamodb';
 import { DependencyUnavailableError } from '#lib/errors';
-import { chunks, sendUntilDone } from './batch-retry';
+import { chunks, sendChunks, sendUntilDone } from './batch-retry';
 import { callDependency } from './dependency-call';
 import {
   allDone,
@@ -55,6 +55,8 @@ interface TaskItem {
   completed_at?: string;
   canceled_at?: string;
   lease_expires_at?: string;
+  /** When the sweeper last sent the task again: it sends a waiting task at most once per stale period. */
+  requeued_at?: string;
   /** Names the transition that wrote the item last: how a write retried by the SDK recognizes its own first attempt. */
   write_id?: string;
 }
@@ -146,7 +148,19 @@ function updatePartsOf(change: StatusChange): UpdateParts {
     case 'CANCELED':
       return { set: { canceled_at: at }, remove: ['lease_expires_at'] };
     case 'FAILED':
-      return { set: { error: change.error }, remove: ['lease_expires_at'] };
+      return {
+        set: { error: change.error },
+        remove: ['lease_expires_at'],
+        ...(change.unlessLeased
+          ? {
+              extra: {
+                expression: '(attribute_not_exists(lease_expires_at) OR lease_expires_at < :now)',
+                values: { ':now': at },
+                combine: 'AND' as const,
+              },
+            }
+          : {}),
+      };
   }
 }
 
@@ -216,8 +230,8 @@ export class DynamoDbTaskStore implements TaskStore {
   }
 
   async createMany(tasks: Task[]): Promise<void> {
-    for (const chunk of chunks(tasks, BATCH_WRITE_LIMIT)) {
-      await sendUntilDone(
+    await sendChunks(chunks(tasks, BATCH_WRITE_LIMIT), (chunk) =>
+      sendUntilDone(
         'task store',
         chunk.map((task) => ({ PutRequest: { Item: { ...toItem(task) } } })),
         async (requests) => {
@@ -226,8 +240,8 @@ export class DynamoDbTaskStore implements TaskStore {
           );
           return (UnprocessedItems?.[this.tableName] ?? []) as typeof requests;
         },
-      );
-    }
+      ),
+    );
   }
 
   async createIdempotent(task: Task, record: IdempotencyRecord): Promise<IdempotencyRecord | undefined> {
@@ -335,11 +349,61 @@ export class DynamoDbTaskStore implements TaskStore {
     }
   }
 
+  async releaseLease(taskId: string, attempt: number, at: Date): Promise<void> {
+    try {
+      await this.client.send(
+        new UpdateCommand({
+          TableName: this.tableName,
+          Key: { task_id: taskId },
+          UpdateExpression: 'SET lease_expires_at = :at',
+          ConditionExpression: '#status = :processing AND attempts = :attempt',
+          ExpressionAttributeNames: { '#status': 'status' },
+          ExpressionAttributeValues: { ':at': at.toISOString(), ':processing': 'PROCESSING', ':attempt': attempt },
+        }),
+      );
+    } catch (error) {
+      // Another attempt holds the task now, or it is final: nothing of ours to release.
+      if (error instanceof ConditionalCheckFailedException) return;
+      throw new DependencyUnavailableError('task store', { cause: error });
+    }
+  }
+
   async findUnfinishedCreatedBefore(before: Date, limit: number): Promise<string[]> {
     const pages = await Promise.all(
       partitionsOf(['PENDING', 'PROCESSING']).map((partition) => this.queryPartition(partition, limit, undefined, before)),
     );
-    return pages.flatMap((page) => page.keys.map((key) => key.task_id)).slice(0, limit);
+    // Each partition gives its own oldest; the oldest overall come from the merge, not from the shard order.
+    return pages
+      .flatMap((page) => page.keys)
+      .sort((a, b) => a.created_at.localeCompare(b.created_at) || a.task_id.localeCompare(b.task_id))
+      .slice(0, limit)
+      .map((key) => key.task_id);
+  }
+
+  async markRequeued(taskId: string, at: Date, requeuedBefore: Date): Promise<boolean> {
+    try {
+      await this.client.send(
+        new UpdateCommand({
+          TableName: this.tableName,
+          Key: { task_id: taskId },
+          UpdateExpression: 'SET requeued_at = :at',
+          ConditionExpression:
+            '(#status = :pending OR (#status = :processing AND lease_expires_at < :at)) AND ' +
+            '(attribute_not_exists(requeued_at) OR requeued_at < :requeued_before)',
+          ExpressionAttributeNames: { '#status': 'status' },
+          ExpressionAttributeValues: {
+            ':at': at.toISOString(),
+            ':pending': 'PENDING',
+            ':processing': 'PROCESSING',
+            ':requeued_before': requeuedBefore.toISOString(),
+          },
+        }),
+      );
+      return true;
+    } catch (error) {
+      if (error instanceof ConditionalCheckFailedException) return false;
+      throw new DependencyUnavailableError('task store', { cause: error });
+    }
   }
 
   async list({ status, limit, cursor }: ListQuery): Promise<TaskPage> {

@@ -5,7 +5,7 @@ import {
   SendMessageCommand,
   type SQSClient,
 } from '@aws-sdk/client-sqs';
-import { chunks, sendUntilDone } from './batch-retry';
+import { chunks, sendChunks, sendUntilDone } from './batch-retry';
 import { callDependency } from './dependency-call';
 import type { TaskMessage } from '#lib/tasks/model';
 import type { TaskQueue } from '#lib/tasks/ports';
@@ -27,8 +27,8 @@ export class SqsTaskQueue implements TaskQueue {
   }
 
   async enqueueAll(messages: TaskMessage[]): Promise<void> {
-    for (const chunk of chunks(messages, SQS_BATCH_LIMIT)) {
-      await sendUntilDone(
+    await sendChunks(chunks(messages, SQS_BATCH_LIMIT), (chunk) =>
+      sendUntilDone(
         'task queue',
         chunk.map((message, index) => ({ Id: String(index), MessageBody: JSON.stringify(message) })),
         async (entries) => {
@@ -38,8 +38,8 @@ export class SqsTaskQueue implements TaskQueue {
           const failedIds = new Set((Failed ?? []).map((failure) => failure.Id));
           return entries.filter((entry) => failedIds.has(entry.Id));
         },
-      );
-    }
+      ),
+    );
   }
 
   async retryAfter(receiptHandle: string, delaySeconds: number): Promise<void> {

@@ -4,12 +4,16 @@ import httpJsonBodyParser from '@middy/http-json-body-parser';
 import { injectLambdaContext } from '@aws-lambda-powertools/logger/middleware';
 import type { APIGatewayProxyEvent, APIGatewayProxyResult, Context } from 'aws-lambda';
 import type { z } from 'zod';
+import { withDeadline } from '#lib/deadline';
 import { logger } from '#lib/logger';
 import { publishRecordedMetrics } from '#lib/metrics';
 import { HttpRequestError, mapError, type ErrorBody } from './errors';
 
 /** The contract's limit on a request body, checked on the raw bytes before any parsing. */
 export const MAX_BODY_BYTES = 256 * 1024;
+
+/** Time kept back from the function's timeout to answer: calls to dependencies end before it, so a slow one is a 503, never a gateway timeout. */
+export const ANSWER_RESERVE_MS = 500;
 
 export interface ApiSchemas {
   body?: z.ZodType;
@@ -113,6 +117,7 @@ export function apiHandler<S extends ApiSchemas>(
       headers: parsePart(schemas.headers, event.headers ?? {}, 'headers'),
       requestId,
     } as ApiRequest<S>;
-    return jsonResponse(await handle(request));
+    const deadline = Date.now() + context.getRemainingTimeInMillis() - ANSWER_RESERVE_MS;
+    return jsonResponse(await withDeadline(deadline, () => handle(request)));
   });
 }

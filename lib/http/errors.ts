@@ -1,3 +1,4 @@
+import { DeadlineExceededError } from '#lib/deadline';
 import { DependencyUnavailableError } from '#lib/errors';
 import { IdempotencyKeyReusedError, InvalidCursorError, TaskNotCancelableError, TaskNotFoundError } from '#lib/tasks/errors';
 
@@ -88,7 +89,7 @@ export function mapError(error: unknown): MappedError {
       details: [{ status: error.status }],
     };
   }
-  if (error instanceof DependencyUnavailableError) {
+  if (error instanceof DependencyUnavailableError || error instanceof DeadlineExceededError) {
     return {
       statusCode: 503,
       code: 'SERVICE_UNAVAILABLE',

@@ -1,37 +1,52 @@
 import middy from '@middy/core';
 import { BatchProcessor, EventType, processPartialResponse } from '@aws-lambda-powertools/batch';
 import { injectLambdaContext } from '@aws-lambda-powertools/logger/middleware';
-import type { SQSBatchResponse, SQSEvent, SQSRecord } from 'aws-lambda';
+import type { Context, SQSBatchResponse, SQSEvent, SQSRecord } from 'aws-lambda';
+import { DeadlineExceededError, withDeadline } from '#lib/deadline';
 import { logger } from '#lib/logger';
 import { publishRecordedMetrics } from '#lib/metrics';
-import type { ReceivedMessage } from '#lib/tasks/processing';
+import { CLEANUP_RESERVE_MS, type ReceivedMessage } from '#lib/tasks/processing';
+
+/** Time kept back from the function's timeout to report the batch: the records' clean-up runs before it. */
+export const REPORT_RESERVE_MS = 500;
+
+export function toReceivedMessage(record: SQSRecord): ReceivedMessage {
+  return {
+    body: record.body,
+    receiptHandle: record.receiptHandle,
+    receiveCount: Number(record.attributes.ApproximateReceiveCount ?? '1'),
+    ...(record.attributes.SentTimestamp ? { sentAt: new Date(Number(record.attributes.SentTimestamp)) } : {}),
+  };
+}
 
 /**
  * An SQS-triggered handler that works the records of a batch concurrently and reports the ones
  * that failed in `batchItemFailures`, so only those come back. A batch in which every record
  * failed is reported the same way rather than thrown, so each record keeps its own retry delay.
+ *
+ * Time: the invocation's calls to DynamoDB and SQS end before its timeout (`withDeadline`), and the
+ * signal given to each record aborts its work `CLEANUP_RESERVE_MS` earlier still, so a batch near its
+ * deadline reports the records it did not finish as failures instead of being killed as a whole.
  */
 export function sqsBatchHandler(handleMessage: (message: ReceivedMessage, signal: AbortSignal) => Promise<unknown>) {
-  const processor = new BatchProcessor(EventType.SQS);
   return middy<SQSEvent, SQSBatchResponse>()
     .use(injectLambdaContext(logger, { resetKeys: true }))
     .use(publishRecordedMetrics())
-    // middy aborts `signal` just before the Lambda timeout, so running work stops instead of being killed.
-    .handler((event, context, { signal }) =>
-      processPartialResponse(
-        event,
-        (record: SQSRecord) =>
-          handleMessage(
-            {
-              body: record.body,
-              receiptHandle: record.receiptHandle,
-              receiveCount: Number(record.attributes.ApproximateReceiveCount ?? '1'),
-              ...(record.attributes.SentTimestamp ? { sentAt: new Date(Number(record.attributes.SentTimestamp)) } : {}),
-            },
-            signal,
-          ),
-        processor,
-        { context, throwOnFullBatchFailure: false },
-      ),
-    );
+    .handler(async (event: SQSEvent, context: Context) => {
+      const deadline = Date.now() + context.getRemainingTimeInMillis() - REPORT_RESERVE_MS;
+      const outOfTime = new AbortController();
+      const timer = setTimeout(() => outOfTime.abort(new DeadlineExceededError()), deadline - CLEANUP_RESERVE_MS - Date.now());
+      // One processor per invocation: its failure list must never be shared by overlapping batches.
+      const processor = new BatchProcessor(EventType.SQS);
+      try {
+        return await withDeadline(deadline, () =>
+          processPartialResponse(event, (record: SQSRecord) => handleMessage(toReceivedMessage(record), outOfTime.signal), processor, {
+            context,
+            throwOnFullBatchFailure: false,
+          }),
+        );
+      } finally {
+        clearTimeout(timer);
+      }
+    });
 }

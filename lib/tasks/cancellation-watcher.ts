@@ -1,10 +1,25 @@
+import { withoutDeadline } from '#lib/deadline';
 import type { AppLogger } from '#lib/logger';
+import type { TaskStatus } from './model';
 import type { TaskStore } from './ports';
+import { isFinal } from './transitions';
+
+/** Why a watched task's work was stopped: it reached a final status elsewhere (a cancel, a failure marked by the submitter). */
+export class TaskEndedElsewhereError extends Error {
+  override readonly name = 'TaskEndedElsewhereError';
+  constructor(
+    readonly taskId: string,
+    readonly status: TaskStatus,
+  ) {
+    super(`Task ${taskId} is ${status}`);
+  }
+}
 
 /**
  * Watches every task this container is working on for a cancel, with one batched status read per
- * tick for all of them (not one read per task), and aborts the work of those found CANCELED.
- * It polls only while something is being watched.
+ * tick for all of them (not one read per task), and aborts the work of those found in a final
+ * status (CANCELED, or FAILED by a submit that could not queue its batch). It polls only while
+ * something is being watched, outside any one invocation's time budget.
  */
 export class CancellationWatcher {
   private readonly watched = new Map<string, AbortController>();
@@ -16,11 +31,11 @@ export class CancellationWatcher {
     private readonly logger: AppLogger,
   ) {}
 
-  /** Starts watching `taskId`; the returned signal aborts when it is canceled. Call the returned stop when done. */
+  /** Starts watching `taskId`; the returned signal aborts (with a TaskEndedElsewhereError) when it is final. Call the returned stop when done. */
   watch(taskId: string): { signal: AbortSignal; stop: () => void } {
     const controller = new AbortController();
     this.watched.set(taskId, controller);
-    this.timer ??= setInterval(() => void this.poll(), this.intervalMs).unref();
+    this.timer ??= withoutDeadline(() => setInterval(() => void this.poll(), this.intervalMs).unref());
     return {
       signal: controller.signal,
       stop: () => {
@@ -39,7 +54,7 @@ export class CancellationWatcher {
     try {
       const statuses = await this.store.getStatuses(taskIds);
       for (const [taskId, status] of statuses) {
-        if (status === 'CANCELED') this.watched.get(taskId)?.abort(new Error(`Task ${taskId} was canceled`));
+        if (isFinal(status)) this.watched.get(taskId)?.abort(new TaskEndedElsewhereError(taskId, status));
       }
     } catch (error) {
       this.logger.warn('Cancel check failed; the work goes on', { task_ids: taskIds, error });

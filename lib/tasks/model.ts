@@ -18,6 +18,29 @@ export const TaskIdSchema = z.uuid({ error: 'must be a UUID' });
 /** Path parameters of the routes under `/api/tasks/{task_id}`. */
 export const TaskPathSchema = z.object({ task_id: TaskIdSchema });
 
+/**
+ * `payload.simulate`, read by the simulated work when the service runs with TASK_SIMULATION=on:
+ * the first `fail_attempts` attempts fail, and the work takes `work_ms` instead of TASK_WORK_MS.
+ */
+export const SimulateSchema = z
+  .strictObject({
+    fail_attempts: z.int('must be a whole number').min(0, 'must be at least 0').max(10, 'must be at most 10').optional(),
+    work_ms: z.int('must be a whole number').min(0, 'must be at least 0').max(20_000, 'must be at most 20000').optional(),
+  }, { error: 'must be an object with fail_attempts and/or work_ms' })
+  .meta({
+    description:
+      'Read from `payload.simulate` only when the service runs with TASK_SIMULATION=on (locally and in tests): the first ' +
+      '`fail_attempts` attempts fail (3 or more: the task ends FAILED), and the work takes `work_ms` milliseconds.',
+  });
+export type Simulate = z.infer<typeof SimulateSchema>;
+
+/** The simulation controls of a payload, if it carries valid ones. */
+export function simulationOf(payload: unknown): Simulate {
+  const simulate = payload !== null && typeof payload === 'object' && !Array.isArray(payload) ? (payload as Record<string, unknown>).simulate : undefined;
+  const parsed = SimulateSchema.safeParse(simulate);
+  return parsed.success ? parsed.data : {};
+}
+
 /** What a client may send to create a task; unknown fields are refused so a typo never passes silently. */
 export const SubmitTaskSchema = z.strictObject({
   title: stringField()
@@ -32,6 +55,19 @@ export const SubmitTaskSchema = z.strictObject({
   payload: JsonValueSchema.optional(),
 });
 export type SubmitTaskInput = z.infer<typeof SubmitTaskSchema>;
+
+/** With simulation on, a `payload.simulate` that is present must be of SimulateSchema's shape. */
+const SimulatedSubmitTaskSchema = SubmitTaskSchema.superRefine((input, ctx) => {
+  const payload = input.payload;
+  if (payload === null || typeof payload !== 'object' || Array.isArray(payload) || !('simulate' in payload)) return;
+  const parsed = SimulateSchema.safeParse(payload.simulate);
+  for (const issue of parsed.error?.issues ?? []) {
+    ctx.addIssue({ code: 'custom', message: issue.message, path: ['payload', 'simulate', ...issue.path], input: issue.input });
+  }
+});
+
+/** The submit body's schema: with simulation on, `payload.simulate` is validated too. */
+export const submitTaskSchema = (simulation: boolean) => (simulation ? SimulatedSubmitTaskSchema : SubmitTaskSchema);
 
 /** The `Idempotency-Key` header: 1 to 128 printable ASCII characters. */
 export const IdempotencyKeySchema = z
@@ -48,12 +84,14 @@ export const IDEMPOTENCY_WINDOW_SECONDS = 24 * 60 * 60;
 export const MAX_BATCH_SIZE = 100;
 
 /** `POST /api/tasks/batch`: 1 to 100 task bodies, validated all or nothing. */
-export const SubmitBatchSchema = z.strictObject({
-  tasks: z
-    .array(SubmitTaskSchema, { error: 'must be an array of tasks' })
-    .min(1, 'must hold at least one task')
-    .max(MAX_BATCH_SIZE, `must hold at most ${MAX_BATCH_SIZE} tasks`),
-});
+export const submitBatchSchema = (simulation: boolean) =>
+  z.strictObject({
+    tasks: z
+      .array(submitTaskSchema(simulation), { error: 'must be an array of tasks' })
+      .min(1, 'must hold at least one task')
+      .max(MAX_BATCH_SIZE, `must hold at most ${MAX_BATCH_SIZE} tasks`),
+  });
+export const SubmitBatchSchema = submitBatchSchema(false);
 export type SubmitBatchInput = z.infer<typeof SubmitBatchSchema>;
 
 export const SubmittedBatchSchema = z.object({

@@ -10,7 +10,8 @@ export type StatusChange =
   /** Only the holder of the current attempt may complete, so a worker that lost its lease changes nothing. */
   | { to: 'COMPLETED'; at: Date; attempt: number; result: unknown }
   | { to: 'CANCELED'; at: Date }
-  | { to: 'FAILED'; at: Date; error: TaskError };
+  /** `unlessLeased`: refused while a worker holds a live lease on the task (the dead-letter consumer's move). */
+  | { to: 'FAILED'; at: Date; error: TaskError; unlessLeased?: boolean };
 
 export type TransitionResult =
   | { applied: true; task: Task }
@@ -64,10 +65,22 @@ export interface TaskStore {
    */
   getStatuses(taskIds: string[]): Promise<Map<string, TaskStatus>>;
   transition(taskId: string, change: StatusChange): Promise<TransitionResult>;
+  /**
+   * Ends the lease of a failed attempt at `at`, if that attempt still holds the task, so its retry
+   * takes the task over at once instead of waiting the lease out. Not a status move: the task stays
+   * PROCESSING until the retry claims it or the dead-letter consumer fails it.
+   */
+  releaseLease(taskId: string, attempt: number, at: Date): Promise<void>;
   /** One page of tasks, newest first; throws InvalidCursorError for a cursor it did not issue. */
   list(query: ListQuery): Promise<TaskPage>;
-  /** Ids of PENDING or PROCESSING tasks created before `before`, oldest first per shard, at most `limit`. */
+  /** Ids of the `limit` oldest PENDING or PROCESSING tasks created before `before`, oldest first across every shard. */
   findUnfinishedCreatedBefore(before: Date, limit: number): Promise<string[]>;
+  /**
+   * Notes that the sweeper requeues the task now, if it still needs it: it is PENDING, or PROCESSING
+   * with its lease run out, and was not requeued since `requeuedBefore`. False when it needs nothing,
+   * so a task that is only waiting in the queue is sent again at most once per stale period.
+   */
+  markRequeued(taskId: string, at: Date, requeuedBefore: Date): Promise<boolean>;
   /** Throws when the store does not answer. */
   ping(): Promise<void>;
 }

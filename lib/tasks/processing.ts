@@ -1,9 +1,10 @@
 import type { Clock } from '#lib/clock';
+import { withReserve } from '#lib/deadline';
 import type { AppLogger } from '#lib/logger';
 import { noMetrics, type TaskMetrics } from '#lib/metrics';
-import { TaskMessageSchema, type Task } from './model';
+import { TaskMessageSchema, type Task, type TaskStatus } from './model';
 import type { TaskQueue, TaskStore } from './ports';
-import { CancellationWatcher } from './cancellation-watcher';
+import { CancellationWatcher, TaskEndedElsewhereError } from './cancellation-watcher';
 import { isFinal } from './transitions';
 import type { TaskWork } from './work';
 
@@ -51,6 +52,12 @@ export interface ProcessingDeps {
 
 const MAX_RETRY_DELAY_SECONDS = 900;
 
+/**
+ * Time a record's own calls leave of the invocation's budget: what a failed attempt needs to release
+ * its task and set its retry delay. The batch handler stops the work this much before its deadline too.
+ */
+export const CLEANUP_RESERVE_MS = 2_500;
+
 /** The delay before the next delivery of a failed message: doubled per receive, capped, and zero on the last receive so it reaches the dead-letter queue at once. */
 export function retryDelaySeconds(receiveCount: number, baseSeconds: number, maxReceiveCount: number): number {
   if (receiveCount >= maxReceiveCount) return 0;
@@ -75,25 +82,30 @@ export function createTaskProcessor(deps: ProcessingDeps) {
 
   const cancellations = new CancellationWatcher(store, deps.cancelPollMs, logger);
 
-  /** Runs the work, aborting it as soon as the watcher sees the task CANCELED, or when the invocation runs out of time. */
-  async function workUnlessCanceled(
+  /** Runs the work, stopping it as soon as the watcher sees the task final elsewhere, or when the invocation runs out of time. */
+  async function workUnlessEnded(
     task: Task,
     invocation?: AbortSignal,
-  ): Promise<{ canceled: true } | { canceled: false; result: unknown }> {
+  ): Promise<{ endedAs: TaskStatus } | { endedAs?: undefined; result: unknown }> {
     const watch = cancellations.watch(task.task_id);
     const signal = invocation ? AbortSignal.any([watch.signal, invocation]) : watch.signal;
     try {
       const result = await deps.work(task, signal);
-      return { canceled: false, result };
+      return { result };
     } catch (error) {
-      if (watch.signal.aborted) return { canceled: true };
+      if (watch.signal.reason instanceof TaskEndedElsewhereError) return { endedAs: watch.signal.reason.status };
       throw error;
     } finally {
       watch.stop();
     }
   }
 
-  async function processOnce(taskId: string, sentAt: Date | undefined, invocation?: AbortSignal): Promise<ProcessOutcome> {
+  /** The attempt a message's processing claimed, if it got that far: what a failure must release. */
+  interface Attempt {
+    claimed?: number;
+  }
+
+  async function processOnce(taskId: string, sentAt: Date | undefined, attempt: Attempt, invocation?: AbortSignal): Promise<ProcessOutcome> {
     // Out of time already: leave the task unclaimed, so its retry does not wait for a lease to run out.
     invocation?.throwIfAborted();
     const now = clock.now();
@@ -109,14 +121,15 @@ export function createTaskProcessor(deps: ProcessingDeps) {
       throw new TaskLeasedError(taskId, Math.max(1, Math.ceil(leaseLeftMs / 1000)));
     }
     const task = claim.task;
+    attempt.claimed = task.attempts;
     logger.info('Task started', { task_id: taskId, attempt: task.attempts });
     metrics.count('TasksStarted');
     if (sentAt) metrics.duration('QueueWait', Math.max(0, now.getTime() - sentAt.getTime()));
 
-    const work = await workUnlessCanceled(task, invocation);
-    if (work.canceled) {
-      logger.info('Task work stopped: canceled', { task_id: taskId });
-      return 'canceled';
+    const work = await workUnlessEnded(task, invocation);
+    if (work.endedAs) {
+      logger.info('Task work stopped: the task is final', { task_id: taskId, status: work.endedAs });
+      return work.endedAs === 'CANCELED' ? 'canceled' : 'already-final';
     }
     const completion = await store.transition(taskId, {
       to: 'COMPLETED',
@@ -136,6 +149,13 @@ export function createTaskProcessor(deps: ProcessingDeps) {
     return status === 'CANCELED' ? 'canceled' : 'superseded';
   }
 
+  /** A failed attempt gives its task back at once, so its retry need not wait its lease out. */
+  async function release(taskId: string, attempt: number): Promise<void> {
+    await store
+      .releaseLease(taskId, attempt, clock.now())
+      .catch((error: unknown) => logger.warn('Could not release a failed attempt; its lease will run out', { task_id: taskId, error }));
+  }
+
   return {
     /**
      * Processes one message. Resolves when the message may be deleted; throws when it must
@@ -143,10 +163,12 @@ export function createTaskProcessor(deps: ProcessingDeps) {
      */
     async process(message: ReceivedMessage, invocation?: AbortSignal): Promise<ProcessOutcome> {
       let taskId: string | undefined;
+      const attempt: Attempt = {};
       try {
-        taskId = parseMessage(message.body);
-        return await processOnce(taskId, message.sentAt, invocation);
+        const id = (taskId = parseMessage(message.body));
+        return await withReserve(CLEANUP_RESERVE_MS, () => processOnce(id, message.sentAt, attempt, invocation));
       } catch (error) {
+        if (taskId !== undefined && attempt.claimed !== undefined) await release(taskId, attempt.claimed);
         const backoff = retryDelaySeconds(message.receiveCount, deps.retryBaseDelaySeconds, deps.maxReceiveCount);
         const delay = error instanceof TaskLeasedError ? Math.max(backoff, error.retryAfterSeconds) : backoff;
         logger.warn('Task processing failed; the message will be retried', {
@@ -173,16 +195,26 @@ export function createTaskProcessor(deps: ProcessingDeps) {
         logger.error('Dead letter names no task; dropped', { body: message.body.slice(0, 1024), error });
         return;
       }
+      const now = clock.now();
       const outcome = await store.transition(taskId, {
         to: 'FAILED',
-        at: clock.now(),
+        at: now,
         error: { code: 'PROCESSING_FAILED', message: `Processing failed after ${deps.maxReceiveCount} attempts` },
+        // A duplicate message can reach the dead-letter queue while another delivery's attempt still runs.
+        unlessLeased: true,
       });
       if (outcome.applied) {
         logger.warn('Task failed', { task_id: taskId });
         metrics.count('TasksFailed');
+        return;
       }
-      else logger.info('Dead letter for a task already final or unknown', { task_id: taskId, status: outcome.current?.status });
+      const current = outcome.current;
+      if (current && !isFinal(current.status)) {
+        // Held by a live worker: the dead letter comes back after its visibility timeout, by when that attempt has ended.
+        const leaseLeftMs = (outcome.leaseExpiresAt?.getTime() ?? now.getTime()) - now.getTime();
+        throw new TaskLeasedError(taskId, Math.max(1, Math.ceil(leaseLeftMs / 1000)));
+      }
+      logger.info('Dead letter for a task already final or unknown', { task_id: taskId, status: current?.status });
     },
   };
 }

@@ -1,5 +1,6 @@
 import { createHash, randomUUID } from 'node:crypto';
 import type { Clock } from '#lib/clock';
+import { withReserve } from '#lib/deadline';
 import type { AppLogger } from '#lib/logger';
 import { noMetrics, type TaskMetrics } from '#lib/metrics';
 import { IdempotencyKeyReusedError, TaskNotCancelableError, TaskNotFoundError } from './errors';
@@ -22,6 +23,9 @@ export interface TaskServiceDeps {
   newId?: () => string;
 }
 
+/** Time a submit keeps back from its budget to undo what it stored when the rest cannot be done. */
+export const UNDO_RESERVE_MS = 1_500;
+
 const accepted = (taskId: string, createdAt: string): SubmittedTask => ({
   task_id: taskId,
   status: 'PENDING',
@@ -42,15 +46,23 @@ export function fingerprintOf(input: SubmitTaskInput): string {
 
 /** The client-facing use cases: submit, read, list and cancel. */
 export function createTaskService({ store, queue, clock, logger, metrics = noMetrics, newId = randomUUID }: TaskServiceDeps) {
-  /** A stored task whose message could not be sent must not wait as PENDING: it becomes FAILED. */
-  const markUnqueued = (taskId: string) =>
+  /**
+   * A stored task whose submit could not be completed must never run: it becomes FAILED, from
+   * PENDING or from PROCESSING (a worker that already claimed it stops, and its completion is refused).
+   * True when the task is FAILED now or was never stored; false when the store could not be told.
+   */
+  const markUnqueued = (taskId: string): Promise<boolean> =>
     store
       .transition(taskId, {
         to: 'FAILED',
         at: clock.now(),
         error: { code: 'ENQUEUE_FAILED', message: 'The task could not be queued for processing' },
       })
-      .catch((markError: unknown) => logger.error('Could not mark an unqueued task FAILED', { task_id: taskId, error: markError }));
+      .then((outcome) => outcome.applied || outcome.current === undefined || outcome.current.status === 'FAILED')
+      .catch((markError: unknown) => {
+        logger.error('Could not mark an unqueued task FAILED', { task_id: taskId, error: markError });
+        return false;
+      });
 
   return {
     /**
@@ -79,14 +91,16 @@ export function createTaskService({ store, queue, clock, logger, metrics = noMet
         }
       }
       try {
-        await queue.enqueue({ task_id: task.task_id });
+        // The enqueue leaves time in the budget to mark the task FAILED if it does not go through.
+        await withReserve(UNDO_RESERVE_MS, () => queue.enqueue({ task_id: task.task_id }));
       } catch (enqueueError) {
-        if (idempotencyKey !== undefined) {
+        // The key is freed only once its task can no longer run: were it freed first and the marking
+        // failed, a retry with the same key would create a second task beside one that may still run.
+        if ((await markUnqueued(task.task_id)) && idempotencyKey !== undefined) {
           await store
             .releaseIdempotencyKey(idempotencyKey, task.task_id)
             .catch((releaseError: unknown) => logger.error('Could not release an idempotency key', { error: releaseError }));
         }
-        await markUnqueued(task.task_id);
         throw enqueueError;
       }
       logger.info('Task submitted', { task_id: task.task_id });
@@ -95,19 +109,26 @@ export function createTaskService({ store, queue, clock, logger, metrics = noMet
     },
 
     /**
-     * Stores and queues up to 100 tasks with batched calls. If the enqueue fails, every task of
-     * the batch is marked FAILED (ENQUEUE_FAILED) and the error reaches the client as a 503, so the
-     * batch is all or nothing for the client too.
+     * Stores and queues up to 100 tasks with batched calls. If any store or queue call fails, every
+     * task of the batch is marked FAILED (ENQUEUE_FAILED; one a worker already claimed stops and is
+     * never completed) before the error reaches the client as a 503: a 503 means none of it runs.
      */
     async submitBatch(inputs: SubmitTaskInput[]): Promise<SubmittedBatch> {
       const now = clock.now();
       const tasks = inputs.map((input) => newTask(input, newId(), now));
-      await store.createMany(tasks);
       try {
-        await queue.enqueueAll(tasks.map((task) => ({ task_id: task.task_id })));
-      } catch (enqueueError) {
-        await Promise.all(tasks.map((task) => markUnqueued(task.task_id)));
-        throw enqueueError;
+        await withReserve(UNDO_RESERVE_MS, async () => {
+          await store.createMany(tasks);
+          await queue.enqueueAll(tasks.map((task) => ({ task_id: task.task_id })));
+        });
+      } catch (submitError) {
+        const marked = await Promise.all(tasks.map((task) => markUnqueued(task.task_id)));
+        if (marked.includes(false)) {
+          logger.error('Tasks of a refused batch could not all be marked FAILED', {
+            task_ids: tasks.filter((_, index) => !marked[index]).map((task) => task.task_id),
+          });
+        }
+        throw submitError;
       }
       logger.info('Task batch submitted', { count: tasks.length, task_ids: tasks.map((task) => task.task_id) });
       metrics.count('TasksSubmitted', tasks.length);

@@ -13,16 +13,29 @@ export interface SweeperDeps {
   limit: number;
 }
 
+/** Candidates read per run, beyond `limit`: room to pass over tasks that were requeued recently and only wait. */
+const CANDIDATES_PER_REQUEUE = 2;
+const MARKS_AT_ONCE = 25;
+
 /**
  * Requeues unfinished tasks that have waited too long: the safety net for a submit that stored its
  * task and died before the send, and for any message lost afterwards (a PROCESSING task whose
- * worker died and whose message is gone is taken over once its lease has run out). A task that
- * still has a message gets a second one, which the processor's conditional claim absorbs.
+ * worker died and whose message is gone is taken over once its lease has run out). The oldest go
+ * first, whatever their shard; a task held by a live worker, or requeued within the stale period
+ * (it only waits behind a backlog), is passed over, so a run never floods the queue with copies. A
+ * task that still has a message gets a second one, which the processor's conditional claim absorbs.
  */
 export function createStaleTaskSweeper({ store, queue, clock, logger, staleAfterSeconds, limit }: SweeperDeps) {
   return async function requeueStaleTasks(): Promise<{ requeued: number }> {
-    const before = new Date(clock.now().getTime() - staleAfterSeconds * 1000);
-    const taskIds = await store.findUnfinishedCreatedBefore(before, limit);
+    const now = clock.now();
+    const before = new Date(now.getTime() - staleAfterSeconds * 1000);
+    const candidates = await store.findUnfinishedCreatedBefore(before, limit * CANDIDATES_PER_REQUEUE);
+    const taskIds: string[] = [];
+    for (let start = 0; start < candidates.length && taskIds.length < limit; start += MARKS_AT_ONCE) {
+      const slice = candidates.slice(start, start + MARKS_AT_ONCE);
+      const marked = await Promise.all(slice.map((taskId) => store.markRequeued(taskId, now, before)));
+      taskIds.push(...slice.filter((_, index) => marked[index]));
+    }
     if (taskIds.length > 0) {
       await queue.enqueueAll(taskIds.map((task_id) => ({ task_id })));
       logger.warn('Requeued stale unfinished tasks', { count: taskIds.length, task_ids: taskIds.slice(0, 50) });

@@ -1,6 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import { LambdaClient } from '@aws-sdk/client-lambda';
 import { createHandler } from '#functions/process-tasks';
+import { toReceivedMessage } from '#lib/http/sqs-batch';
 import { createDocumentClient } from '#lib/aws/clients';
 import { DynamoDbTaskStore } from '#lib/aws/dynamodb-task-store';
 import { systemClock } from '#lib/clock';
@@ -43,11 +44,11 @@ describe('a worker killed mid-batch', () => {
         maxReceiveCount: 3,
       });
 
-    // The first worker claims the batch, then hangs until the invocation times out: it never answers.
+    // The first worker claims the batch and dies: it never answers, never cleans up (until the test ends, so nothing is left running).
     const hang: TaskWork = (_task, signal) => new Promise((_, reject) => signal.addEventListener('abort', () => reject(signal.reason)));
     const dying = processor(hang, 1);
-    const killed = createHandler(dying)(sqsEvent(records), { ...lambdaContext(), getRemainingTimeInMillis: () => 1_000 });
-    await expect(killed).rejects.toThrow(/aborted/);
+    const testEnd = new AbortController();
+    const dead = records.map((record) => dying.process(toReceivedMessage(record), testEnd.signal).catch(() => undefined));
     await eventually(async () => {
       const statuses = await Promise.all(ids.map((id) => statusOf(id)));
       return statuses.every((s) => s === 'PROCESSING') ? true : undefined;
@@ -65,6 +66,37 @@ describe('a worker killed mid-batch', () => {
     // A third delivery of the same messages changes nothing.
     expect(await createHandler(next)(sqsEvent(redelivered), lambdaContext())).toEqual({ batchItemFailures: [] });
     for (const id of ids) expect(await store.get(id)).toMatchObject({ attempts: 2 });
+    testEnd.abort();
+    await Promise.all(dead);
+  });
+});
+
+describe('a batch near its deadline', () => {
+  it('reports what it did not finish as failures and gives those tasks back at once', async () => {
+    const ids = Array.from({ length: 3 }, () => randomUUID());
+    for (const id of ids) await store.create(newTask(input, id, new Date()));
+    const records = ids.map((id) => sqsRecord(JSON.stringify({ task_id: id })));
+    const worker = (work: TaskWork) =>
+      createTaskProcessor({
+        store,
+        queue: new InMemoryTaskQueue(),
+        clock: systemClock,
+        logger: silentLogger,
+        work,
+        leaseSeconds: 30,
+        cancelPollMs: 50,
+        retryBaseDelaySeconds: 0,
+        maxReceiveCount: 3,
+      });
+    const hang: TaskWork = (_task, signal) => new Promise((_, reject) => signal.addEventListener('abort', () => reject(signal.reason)));
+    // 4 s left: the work is stopped at 1 s, and the batch answers instead of timing out.
+    const response = await createHandler(worker(hang))(sqsEvent(records), { ...lambdaContext(), getRemainingTimeInMillis: () => 4_000 });
+    expect(response.batchItemFailures.map((failure) => failure.itemIdentifier).sort()).toEqual(records.map((r) => r.messageId).sort());
+    // Released: the retry claims the tasks at once although their 30 s lease has not run out.
+    const redelivered = ids.map((id) => sqsRecord(JSON.stringify({ task_id: id }), 2));
+    const next = worker(async () => ({ payload_bytes: 0 }));
+    expect(await createHandler(next)(sqsEvent(redelivered), lambdaContext())).toEqual({ batchItemFailures: [] });
+    for (const id of ids) expect(await store.get(id)).toMatchObject({ status: 'COMPLETED', attempts: 2 });
   });
 });
 

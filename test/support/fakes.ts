@@ -66,6 +66,7 @@ export class InMemoryTaskStore implements TaskStore {
       allowed ||= stored.leaseExpiresAt < change.at;
     }
     if (change.to === 'COMPLETED') allowed &&= task.attempts === change.attempt;
+    if (change.to === 'FAILED' && change.unlessLeased && stored.leaseExpiresAt) allowed &&= stored.leaseExpiresAt < change.at;
     if (!allowed) {
       return {
         applied: false,
@@ -95,6 +96,26 @@ export class InMemoryTaskStore implements TaskStore {
         break;
     }
     return { applied: true, task: structuredClone(task) };
+  }
+
+  readonly requeuedAt = new Map<string, Date>();
+
+  async markRequeued(taskId: string, at: Date, requeuedBefore: Date): Promise<boolean> {
+    this.guard();
+    const stored = this.items.get(taskId);
+    if (!stored) return false;
+    const needsIt =
+      stored.task.status === 'PENDING' || (stored.task.status === 'PROCESSING' && (stored.leaseExpiresAt ?? at) < at);
+    const last = this.requeuedAt.get(taskId);
+    if (!needsIt || (last && last >= requeuedBefore)) return false;
+    this.requeuedAt.set(taskId, at);
+    return true;
+  }
+
+  async releaseLease(taskId: string, attempt: number, at: Date): Promise<void> {
+    this.guard();
+    const stored = this.items.get(taskId);
+    if (stored?.task.status === 'PROCESSING' && stored.task.attempts === attempt) stored.leaseExpiresAt = at;
   }
 
   async list({ status, limit, cursor }: ListQuery): Promise<TaskPage> {

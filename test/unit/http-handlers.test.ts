@@ -272,3 +272,33 @@ describe('errors', () => {
     expect(result.body).not.toMatch(/secret|TypeError/);
   });
 });
+
+describe('payload.simulate at submit', () => {
+  const simulated = (simulation: boolean) => {
+    const { store, queue, clock } = setup();
+    return createSubmit(createTaskService({ store, queue, clock, logger: silentLogger }), simulation);
+  };
+
+  it.each([
+    [{ fail_attempts: 11 }, 'payload.simulate.fail_attempts'],
+    [{ fail_attempts: 1.5 }, 'payload.simulate.fail_attempts'],
+    [{ work_ms: 20_001 }, 'payload.simulate.work_ms'],
+    [{ work_ms: -1 }, 'payload.simulate.work_ms'],
+    [{ retries: 2 }, 'payload.simulate'],
+    ['fail', 'payload.simulate'],
+  ])('refuses simulate %j with 400 naming %s while simulation is on', async (simulate, path) => {
+    const result = await simulated(true)(jsonPost({ ...validBody, payload: { simulate } }), lambdaContext());
+    const body = expectContractError(result, 400, 'VALIDATION_ERROR');
+    expect(body.error.details.map((detail: { path: string }) => detail.path)).toContain(path);
+  });
+
+  it('accepts the contract\'s shape while simulation is on', async () => {
+    const body = { ...validBody, payload: { simulate: { fail_attempts: 10, work_ms: 20_000 }, other: 1 } };
+    expect((await simulated(true)(jsonPost(body), lambdaContext())).statusCode).toBe(202);
+  });
+
+  it('treats the payload as opaque data while simulation is off', async () => {
+    const body = { ...validBody, payload: { simulate: 'anything at all' } };
+    expect((await simulated(false)(jsonPost(body), lambdaContext())).statusCode).toBe(202);
+  });
+});

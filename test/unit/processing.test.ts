@@ -175,6 +175,40 @@ describe('processing one message', () => {
   });
 });
 
+describe('a failed attempt', () => {
+  it('releases its task at once: the retry takes it over without waiting for the lease', async () => {
+    const failing: TaskWork = async () => {
+      throw new Error('work failed');
+    };
+    const { processor, seed, message, store, clock, queue } = setup({ work: failing });
+    const id = await seed(12);
+    await expect(processor.process(message(id, 1))).rejects.toThrow('work failed');
+    expect(store.items.get(id)!.leaseExpiresAt).toEqual(clock.now());
+    expect(queue.retries.at(-1)).toEqual({ receiptHandle: `receipt-${id}-1`, delaySeconds: 10 });
+    clock.advance(10_000);
+    await expect(processor.process(message(id, 2))).rejects.toThrow('work failed');
+    expect(store.items.get(id)!.task).toMatchObject({ status: 'PROCESSING', attempts: 2 });
+  });
+
+  it('counts every attempt that ran: fail_attempts 2 completes at attempt 3', async () => {
+    const { processor, seed, message, store, clock } = setup({ work: simulatedWork(0, { simulation: true }) });
+    const id = await seed(13, { simulate: { fail_attempts: 2 } });
+    await expect(processor.process(message(id, 1))).rejects.toThrow(/Simulated failure/);
+    clock.advance(1);
+    await expect(processor.process(message(id, 2))).rejects.toThrow(/Simulated failure/);
+    clock.advance(1);
+    await expect(processor.process(message(id, 3))).resolves.toBe('completed');
+    expect(store.items.get(id)!.task).toMatchObject({ status: 'COMPLETED', attempts: 3 });
+  });
+
+  it('ignores payload.simulate when simulation is off', async () => {
+    const { processor, seed, message, store } = setup({ work: simulatedWork(0) });
+    const id = await seed(14, { simulate: { fail_attempts: 5 } });
+    await expect(processor.process(message(id, 1))).resolves.toBe('completed');
+    expect(store.items.get(id)!.task.attempts).toBe(1);
+  });
+});
+
 describe('retry backoff', () => {
   it.each([
     [1, 10],
@@ -226,7 +260,8 @@ describe('the dead-letter handler', () => {
     const pending = await seed(31);
     const processing = await seed(32);
     const completed = await seed(33);
-    await store.transition(processing, { to: 'PROCESSING', at: clock.now(), leaseExpiresAt: clock.now() });
+    // Its worker died: the lease ran out a second ago.
+    await store.transition(processing, { to: 'PROCESSING', at: clock.now(), leaseExpiresAt: new Date(clock.now().getTime() - 1_000) });
     await store.transition(completed, { to: 'PROCESSING', at: clock.now(), leaseExpiresAt: clock.now() });
     await store.transition(completed, { to: 'COMPLETED', at: clock.now(), attempt: 1, result: null });
     const records = [pending, processing, completed].map((id) => sqsRecord(JSON.stringify({ task_id: id }), 4));
@@ -238,6 +273,19 @@ describe('the dead-letter handler', () => {
     expect(store.items.get(completed)!.task.status).toBe('COMPLETED');
   });
 
+  it('never fails a task a live worker holds: the dead letter is reported and comes back later', async () => {
+    const { processor, seed, store, clock } = setup();
+    const id = await seed(35);
+    await store.transition(id, { to: 'PROCESSING', at: clock.now(), leaseExpiresAt: new Date(clock.now().getTime() + 20_000) });
+    const record = sqsRecord(JSON.stringify({ task_id: id }), 4);
+    const response = await createDeadLetterHandler(processor)(sqsEvent([record]), lambdaContext());
+    expect(response.batchItemFailures).toEqual([{ itemIdentifier: record.messageId }]);
+    expect(store.items.get(id)!.task).toMatchObject({ status: 'PROCESSING', error: null });
+    clock.advance(21_000);
+    await createDeadLetterHandler(processor)(sqsEvent([record]), lambdaContext());
+    expect(store.items.get(id)!.task.status).toBe('FAILED');
+  });
+
   it('reports a dead letter whose task could not be marked, so it is tried again', async () => {
     const { processor, seed, store } = setup();
     const id = await seed(34);
@@ -245,5 +293,51 @@ describe('the dead-letter handler', () => {
     const record = sqsRecord(JSON.stringify({ task_id: id }), 4);
     const response = await createDeadLetterHandler(processor)(sqsEvent([record]), lambdaContext());
     expect(response.batchItemFailures).toEqual([{ itemIdentifier: record.messageId }]);
+  });
+});
+
+describe('the processor handler under overlap and deadlines', () => {
+  const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
+
+  it('keeps each invocation\'s failures its own when batches of one handler overlap', async () => {
+    // Record "fail" fails at 300 ms, "slow" succeeds at 500 ms; a second batch starts at 100 ms or 400 ms.
+    const work: TaskWork = async (task) => {
+      if (task.title === 'fail') {
+        await sleep(300);
+        throw new Error('work failed');
+      }
+      await sleep(task.title === 'slow' ? 500 : 50);
+      return 'ok';
+    };
+    for (const secondAt of [100, 400]) {
+      const { processor, store, clock } = setup({ work });
+      const handler = createProcessHandler(processor);
+      const record = async (n: number, title: string) => {
+        await store.create(newTask({ title, description: 'd', metadata: {} }, ID(n), clock.now()));
+        return sqsRecord(JSON.stringify({ task_id: ID(n) }));
+      };
+      const failing = await record(41, 'fail');
+      const batchA = handler(sqsEvent([failing, await record(42, 'slow')]), lambdaContext());
+      await sleep(secondAt);
+      const batchB = handler(sqsEvent([await record(43, 'quick')]), lambdaContext());
+      expect(await batchA).toEqual({ batchItemFailures: [{ itemIdentifier: failing.messageId }] });
+      expect(await batchB).toEqual({ batchItemFailures: [] });
+    }
+  });
+
+  it('returns the records it could not finish before its deadline as failures, instead of failing whole', async () => {
+    const { processor, store, clock, queue } = setup({ work: simulatedWork(0, { simulation: true }) });
+    const quick = ID(51);
+    const slow = ID(52);
+    await store.create(newTask({ title: 't', description: 'd', metadata: {} }, quick, clock.now()));
+    await store.create(newTask({ title: 't', description: 'd', metadata: {}, payload: { simulate: { work_ms: 20_000 } } }, slow, clock.now()));
+    const records = [quick, slow].map((id) => sqsRecord(JSON.stringify({ task_id: id })));
+    // 3.5 s left: the work is stopped 3 s before the timeout, at 500 ms.
+    const response = await createProcessHandler(processor)(sqsEvent(records), { ...lambdaContext(), getRemainingTimeInMillis: () => 3_500 });
+    expect(response).toEqual({ batchItemFailures: [{ itemIdentifier: records[1]!.messageId }] });
+    expect(store.items.get(quick)!.task.status).toBe('COMPLETED');
+    // The stopped attempt gave its task back and set its retry delay.
+    expect(store.items.get(slow)!.leaseExpiresAt).toEqual(clock.now());
+    expect(queue.retries).toEqual([{ receiptHandle: records[1]!.receiptHandle, delaySeconds: 10 }]);
   });
 });
