@@ -34,8 +34,9 @@ export function startProcess(
   env: NodeJS.ProcessEnv,
   echo = false,
   onStdoutLine?: (line: string) => void,
+  cwd?: string,
 ): ManagedProcess {
-  const child = spawn(command, args, { env, stdio: ['ignore', 'pipe', 'pipe'] });
+  const child = spawn(command, args, { env, stdio: ['ignore', 'pipe', 'pipe'], ...(cwd ? { cwd } : {}) });
   if (onStdoutLine && child.stdout) createInterface({ input: child.stdout, crlfDelay: Infinity }).on('line', onStdoutLine);
   running.add(child);
   let tail = '';

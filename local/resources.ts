@@ -5,6 +5,8 @@ import type { CfnResource, ServiceDefinition } from './service-definition';
 export interface LocalQueue {
   url: string;
   arn: string;
+  /** The queue's redrive policy as serverless.yml declares it, with the dead-letter queue's URL. */
+  redrive?: { deadLetterQueueUrl: string; maxReceiveCount: number };
 }
 
 export interface CreatedResources {
@@ -15,6 +17,12 @@ export interface CreatedResources {
 export interface ResourceOverrides {
   /** Replaces every queue's VisibilityTimeout: tests want a crashed batch back in seconds, not minutes. */
   visibilityTimeoutSeconds?: number;
+  /**
+   * False: the emulator is not given the redrive policies, and whoever consumes the queue applies
+   * them (the local trigger does). The emulator counts a ChangeMessageVisibility as a receive, so its
+   * own redrive would move a message to the dead-letter queue after fewer real receives than SQS.
+   */
+  emulatorRedrive?: boolean;
 }
 
 const TABLE_FIELDS = ['TableName', 'AttributeDefinitions', 'KeySchema', 'GlobalSecondaryIndexes', 'LocalSecondaryIndexes', 'BillingMode', 'StreamSpecification'] as const;
@@ -77,11 +85,15 @@ async function createQueue(
   }
   if (overrides.visibilityTimeoutSeconds !== undefined) attributes.VisibilityTimeout = String(overrides.visibilityTimeoutSeconds);
   const redrive = properties.RedrivePolicy as { deadLetterTargetArn: unknown; maxReceiveCount: number } | undefined;
-  if (redrive) {
-    const target = created[getAttArn(redrive.deadLetterTargetArn)!]!;
+  const target = redrive && created[getAttArn(redrive.deadLetterTargetArn)!]!;
+  if (redrive && target && overrides.emulatorRedrive !== false) {
     attributes.RedrivePolicy = JSON.stringify({ deadLetterTargetArn: target.arn, maxReceiveCount: Number(redrive.maxReceiveCount) });
   }
   const { QueueUrl } = await sqs.send(new CreateQueueCommand({ QueueName: String(properties.QueueName), Attributes: attributes }));
   const { Attributes } = await sqs.send(new GetQueueAttributesCommand({ QueueUrl, AttributeNames: ['QueueArn'] }));
-  return { url: QueueUrl!, arn: Attributes!.QueueArn! };
+  return {
+    url: QueueUrl!,
+    arn: Attributes!.QueueArn!,
+    ...(redrive && target ? { redrive: { deadLetterQueueUrl: target.url, maxReceiveCount: Number(redrive.maxReceiveCount) } } : {}),
+  };
 }

@@ -127,6 +127,7 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
       sqs.destroy();
     });
     const resources = await createResources(definition, { dynamodb, sqs }, {
+      emulatorRedrive: false,
       ...(options.visibilityTimeoutSeconds === undefined ? {} : { visibilityTimeoutSeconds: options.visibilityTimeoutSeconds }),
     });
     const tasksQueue = resources.queues.TasksQueue;
@@ -197,6 +198,7 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
         batchingWindowSeconds: trigger.maximumBatchingWindow,
         maxConcurrency: Math.min(options.maxConcurrency ?? DEFAULT_TRIGGER_CONCURRENCY, trigger.maximumConcurrency ?? Infinity),
         reportBatchItemFailures: trigger.reportBatchItemFailures,
+        ...(queue.redrive ? { redrive: queue.redrive } : {}),
         onError: (error) => {
           if (options.echo) console.error(`[trigger ${trigger.functionKey}] ${error.message}`);
         },

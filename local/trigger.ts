@@ -1,4 +1,10 @@
-import { DeleteMessageBatchCommand, ReceiveMessageCommand, type Message, type SQSClient } from '@aws-sdk/client-sqs';
+import {
+  DeleteMessageBatchCommand,
+  ReceiveMessageCommand,
+  SendMessageBatchCommand,
+  type Message,
+  type SQSClient,
+} from '@aws-sdk/client-sqs';
 import type { SQSBatchResponse, SQSEvent, SQSRecord } from 'aws-lambda';
 import { setTimeout as sleep } from 'node:timers/promises';
 
@@ -17,6 +23,13 @@ export interface QueueTriggerOptions {
   /** Batches in flight at once, as the event source mapping's maximum concurrency. */
   maxConcurrency: number;
   reportBatchItemFailures: boolean;
+  /**
+   * The queue's redrive policy, applied here as SQS applies it: a message received more than
+   * `maxReceiveCount` times goes to the dead-letter queue instead of to the function. The receive
+   * count is the trigger's own (it is the queue's only consumer): the emulator's also counts every
+   * ChangeMessageVisibility, which the processor's backoff sends after each failure.
+   */
+  redrive?: { deadLetterQueueUrl: string; maxReceiveCount: number };
   onError?: (error: Error) => void;
 }
 
@@ -70,6 +83,43 @@ export function startQueueTrigger(options: QueueTriggerOptions): QueueTrigger {
     if (!stopping.signal.aborted) options.onError?.(error instanceof Error ? error : new Error(String(error)));
   };
 
+  const receives = new Map<string, number>();
+  const deleteAll = async (messages: Message[]) => {
+    const { Failed = [] } = await options.sqs.send(
+      new DeleteMessageBatchCommand({
+        QueueUrl: options.queueUrl,
+        Entries: messages.map((message, index) => ({ Id: String(index), ReceiptHandle: message.ReceiptHandle! })),
+      }),
+    );
+    const failed = new Set(Failed.map((failure) => Number(failure.Id)));
+    messages.forEach((message, index) => failed.has(index) || receives.delete(message.MessageId!));
+    // An undeleted record comes back after its visibility timeout and is settled again: no loss.
+    if (Failed.length > 0) report(new Error(`${Failed.length} processed record(s) could not be deleted`));
+  };
+
+  /** Counts this receive of each message; returns those still within the redrive policy's receives. */
+  async function applyRedrive(messages: Message[]): Promise<Message[]> {
+    for (const message of messages) {
+      const count = (receives.get(message.MessageId!) ?? 0) + 1;
+      receives.set(message.MessageId!, count);
+      message.Attributes = { ...message.Attributes, ApproximateReceiveCount: String(count) };
+    }
+    const { redrive } = options;
+    if (!redrive) return messages;
+    const dead = messages.filter((message) => Number(message.Attributes!.ApproximateReceiveCount) > redrive.maxReceiveCount);
+    if (dead.length > 0) {
+      // Sent before it is deleted: a failure in between leaves a copy, never a loss.
+      await options.sqs.send(
+        new SendMessageBatchCommand({
+          QueueUrl: redrive.deadLetterQueueUrl,
+          Entries: dead.map((message, index) => ({ Id: String(index), MessageBody: message.Body ?? '' })),
+        }),
+      );
+      await deleteAll(dead);
+    }
+    return messages.filter((message) => !dead.includes(message));
+  }
+
   async function settle(messages: Message[]): Promise<void> {
     const event: SQSEvent = { Records: messages.map((m) => toSqsRecord(m, options.queueArn, options.region)) };
     const response = await options.invoke(event);
@@ -77,15 +127,7 @@ export function startQueueTrigger(options: QueueTriggerOptions): QueueTrigger {
       options.reportBatchItemFailures ? (response?.batchItemFailures ?? []).map((failure) => failure.itemIdentifier) : [],
     );
     const done = messages.filter((message) => !failed.has(message.MessageId!));
-    if (done.length === 0) return;
-    const { Failed = [] } = await options.sqs.send(
-      new DeleteMessageBatchCommand({
-        QueueUrl: options.queueUrl,
-        Entries: done.map((message, index) => ({ Id: String(index), ReceiptHandle: message.ReceiptHandle! })),
-      }),
-    );
-    // An undeleted record comes back after its visibility timeout and is settled again: no loss.
-    if (Failed.length > 0) report(new Error(`${Failed.length} processed record(s) could not be deleted`));
+    if (done.length > 0) await deleteAll(done);
   }
 
   async function poll(): Promise<void> {
@@ -112,7 +154,7 @@ export function startQueueTrigger(options: QueueTriggerOptions): QueueTrigger {
           }),
           { abortSignal: stopping.signal },
         );
-        messages = response.Messages ?? [];
+        messages = await applyRedrive(response.Messages ?? []);
       } catch (error) {
         report(error);
         await pause();

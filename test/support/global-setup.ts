@@ -1,7 +1,16 @@
 import { startLocalStack, type LocalStack } from '../../local/stack';
 
 /** Settings of the stack the integration and end-to-end suites share: short work, quick retries. */
-export const TEST_STACK = { workMs: 1_000, cancelPollMs: 100, retryBaseDelaySeconds: 0, visibilityTimeoutSeconds: 5 };
+export const TEST_STACK = {
+  workMs: 1_000,
+  cancelPollMs: 100,
+  retryBaseDelaySeconds: 1,
+  // Longer than any invocation takes on a loaded 2-core machine: a batch still at work must not be
+  // delivered again beside itself (AWS asks for six times the function timeout; 30 s is that timeout).
+  visibilityTimeoutSeconds: 30,
+  // Room for the failure-path test's 24 batches at once.
+  maxConcurrency: 24,
+};
 
 const state = globalThis as typeof globalThis & { __testStack?: { stack?: LocalStack; users: number } };
 

@@ -1,0 +1,88 @@
+import { randomUUID } from 'node:crypto';
+import { LambdaClient } from '@aws-sdk/client-lambda';
+import { createDocumentClient } from '#lib/aws/clients';
+import { DynamoDbTaskStore } from '#lib/aws/dynamodb-task-store';
+import { newTask, type Task } from '#lib/tasks/model';
+import { invokeFunction } from '../../local/stack';
+import { sqsEvent, sqsRecord } from '../support/events';
+import { eventually, stackEnv } from '../support/stack-env';
+
+const env = stackEnv();
+const documentClient = createDocumentClient();
+const store = new DynamoDbTaskStore(documentClient, env.tableName);
+const lambda = new LambdaClient({ ...(env.lambdaEndpoint ? { endpoint: env.lambdaEndpoint } : {}), maxAttempts: 1 });
+
+afterAll(() => {
+  documentClient.destroy();
+  lambda.destroy();
+});
+
+async function post(path: string, body: unknown) {
+  const response = await fetch(`${env.apiUrl}${path}`, {
+    method: 'POST',
+    headers: { 'Content-Type': 'application/json' },
+    body: JSON.stringify(body),
+  });
+  return { status: response.status, body: (await response.json()) as { tasks: Array<{ task_id: string }> } };
+}
+
+const FINAL = ['COMPLETED', 'FAILED', 'CANCELED'];
+
+describe('failure paths through the embedded stack', () => {
+  it('gives each task its real attempts: fail_attempts 0, 1, 2 complete at 1, 2, 3; 3 ends FAILED after 3 (20+ batches in flight)', async () => {
+    // 24 requests of 10 tasks each, submitted at once: at least 24 batches for the processor, which the
+    // test stack runs up to 24 at a time; each task works 1 s per attempt, retried after 1 s, then 2 s.
+    const kinds = [0, 1, 2, 3];
+    const requests = Array.from({ length: 24 }, (_, request) =>
+      post('/tasks/batch', {
+        tasks: Array.from({ length: 10 }, (_, n) => {
+          const failAttempts = kinds[(request * 10 + n) % kinds.length]!;
+          return { title: `fail ${failAttempts}`, description: 'failure paths', payload: { simulate: { fail_attempts: failAttempts, work_ms: 1_000 } } };
+        }),
+      }),
+    );
+    const answers = await Promise.all(requests);
+    for (const answer of answers) expect(answer.status).toBe(202);
+    const submitted = answers.flatMap((answer, request) =>
+      answer.body.tasks.map((task, n) => ({ id: task.task_id, failAttempts: kinds[(request * 10 + n) % kinds.length]! })),
+    );
+
+    const ids = submitted.map(({ id }) => id);
+    await eventually(
+      async () => {
+        const statuses = await store.getStatuses(ids);
+        return ids.every((id) => FINAL.includes(statuses.get(id) ?? '')) ? true : undefined;
+      },
+      90_000,
+      500,
+    );
+    const tasks: Array<Task | undefined> = [];
+    for (const id of ids) tasks.push(await store.get(id));
+    const outcome = submitted.map(({ failAttempts }, index) => ({ failAttempts, status: tasks[index]!.status, attempts: tasks[index]!.attempts }));
+    for (const { failAttempts, status, attempts } of outcome) {
+      if (failAttempts < 3) expect({ failAttempts, status, attempts }).toEqual({ failAttempts, status: 'COMPLETED', attempts: failAttempts + 1 });
+      else expect({ failAttempts, status, attempts }).toEqual({ failAttempts, status: 'FAILED', attempts: 3 });
+    }
+    for (const task of tasks) {
+      if (task!.status === 'FAILED') expect(task!.error).toEqual({ code: 'PROCESSING_FAILED', message: expect.any(String) });
+      else expect(task!.result).toEqual({ payload_bytes: expect.any(Number) });
+    }
+  }, 120_000);
+
+  it('keeps the failures of overlapping processor invocations apart (batch B starts while batch A works)', async () => {
+    const stored = async (simulate: { fail_attempts?: number; work_ms: number }) => {
+      const id = randomUUID();
+      // Stored without a message: only this test's invocations touch it.
+      await store.create(newTask({ title: 'overlap', description: 'failure paths', metadata: {}, payload: { simulate } }, id, new Date()));
+      return sqsRecord(JSON.stringify({ task_id: id }));
+    };
+    const failing = await stored({ fail_attempts: 1, work_ms: 300 });
+    const batchA = invokeFunction(lambda, env.functionName('processTasks'), sqsEvent([failing, await stored({ work_ms: 500 })]));
+    for (const startAfterMs of [100, 400]) {
+      await new Promise((resolve) => setTimeout(resolve, startAfterMs === 100 ? 100 : 300));
+      const batchB = await invokeFunction(lambda, env.functionName('processTasks'), sqsEvent([await stored({ work_ms: 0 })]));
+      expect(batchB).toEqual({ batchItemFailures: [] });
+    }
+    expect(await batchA).toEqual({ batchItemFailures: [{ itemIdentifier: failing.messageId }] });
+  }, 30_000);
+});
