@@ -60,14 +60,15 @@ export function countRequests<Input extends object, Output extends object>(
   );
 }
 
-export function createDocumentClient(onRequest?: RequestListener): DynamoDBDocumentClient {
-  const client = new DynamoDBClient({ requestHandler: requestHandler() });
+/** `endpoint` points a client elsewhere than the environment says (tests put a faulty one in the way). */
+export function createDocumentClient(onRequest?: RequestListener, endpoint?: string): DynamoDBDocumentClient {
+  const client = new DynamoDBClient({ requestHandler: requestHandler(), ...(endpoint ? { endpoint } : {}) });
   if (onRequest) countRequests(client, 'DynamoDB', onRequest);
   return DynamoDBDocumentClient.from(client, { marshallOptions: { removeUndefinedValues: true } });
 }
 
-export function createSqsClient(onRequest?: RequestListener): SQSClient {
-  const client = new SQSClient({ requestHandler: requestHandler() });
+export function createSqsClient(onRequest?: RequestListener, endpoint?: string): SQSClient {
+  const client = new SQSClient({ requestHandler: requestHandler(), ...(endpoint ? { endpoint } : {}) });
   if (onRequest) countRequests(client, 'SQS', onRequest);
   return client;
 }

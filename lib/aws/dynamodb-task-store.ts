@@ -29,7 +29,7 @@ import {
   type PartitionPage,
 } from './status-index';
 import { TASK_STATUSES, type Task, type TaskError, type TaskStatus } from '#lib/tasks/model';
-import type { IdempotencyRecord, ListQuery, StatusChange, TaskPage, TaskStore, TransitionResult } from '#lib/tasks/ports';
+import type { IdempotencyRecord, ListQuery, StalePosition, StatusChange, TaskPage, TaskStore, TransitionResult } from '#lib/tasks/ports';
 import { sourcesOf } from '#lib/tasks/transitions';
 
 /**
@@ -368,16 +368,43 @@ export class DynamoDbTaskStore implements TaskStore {
     }
   }
 
-  async findUnfinishedCreatedBefore(before: Date, limit: number): Promise<string[]> {
-    const pages = await Promise.all(
-      partitionsOf(['PENDING', 'PROCESSING']).map((partition) => this.queryPartition(partition, limit, undefined, before)),
-    );
+  async findUnfinishedCreatedBefore(before: Date, limit: number, after?: StalePosition): Promise<StalePosition[]> {
+    const pages = await Promise.all(partitionsOf(['PENDING', 'PROCESSING']).map((partition) => this.queryStale(partition, before, limit, after)));
     // Each partition gives its own oldest; the oldest overall come from the merge, not from the shard order.
     return pages
-      .flatMap((page) => page.keys)
-      .sort((a, b) => a.created_at.localeCompare(b.created_at) || a.task_id.localeCompare(b.task_id))
-      .slice(0, limit)
-      .map((key) => key.task_id);
+      .flat()
+      .sort((a, b) => a.createdAt.localeCompare(b.createdAt) || a.taskId.localeCompare(b.taskId))
+      .slice(0, limit);
+  }
+
+  /** One partition's oldest keys created before `before`, after `after` (created_at, then task_id). */
+  private async queryStale(partition: string, before: Date, limit: number, after?: StalePosition): Promise<StalePosition[]> {
+    const result = await callDependency('task store', () =>
+      this.client.send(
+        new QueryCommand({
+          TableName: this.tableName,
+          IndexName: STATUS_INDEX,
+          KeyConditionExpression: after
+            ? 'status_shard = :partition AND created_at BETWEEN :from AND :before'
+            : 'status_shard = :partition AND created_at < :before',
+          ExpressionAttributeValues: {
+            ':partition': partition,
+            ':before': before.toISOString(),
+            ...(after ? { ':from': after.createdAt } : {}),
+          },
+          ScanIndexForward: true,
+          // Room for the keys that share `after`'s created_at (tasks of one batch do) and are dropped below.
+          Limit: limit * 2,
+        }),
+      ),
+    );
+    return ((result.Items ?? []) as IndexKey[])
+      .map((key) => ({ taskId: key.task_id, createdAt: key.created_at }))
+      .filter(
+        (key) =>
+          key.createdAt < before.toISOString() &&
+          (!after || key.createdAt > after.createdAt || (key.createdAt === after.createdAt && key.taskId > after.taskId)),
+      );
   }
 
   async markRequeued(taskId: string, at: Date, requeuedBefore: Date): Promise<boolean> {
@@ -426,20 +453,15 @@ export class DynamoDbTaskStore implements TaskStore {
     };
   }
 
-  private async queryPartition(partition: string, limit: number, after?: IndexKey, createdBefore?: Date): Promise<PartitionPage> {
+  private async queryPartition(partition: string, limit: number, after?: IndexKey): Promise<PartitionPage> {
     const result = await callDependency('task store', () =>
       this.client.send(
         new QueryCommand({
           TableName: this.tableName,
           IndexName: STATUS_INDEX,
-          KeyConditionExpression: createdBefore
-            ? 'status_shard = :partition AND created_at < :before'
-            : 'status_shard = :partition',
-          ExpressionAttributeValues: {
-            ':partition': partition,
-            ...(createdBefore ? { ':before': createdBefore.toISOString() } : {}),
-          },
-          ScanIndexForward: createdBefore !== undefined,
+          KeyConditionExpression: 'status_shard = :partition',
+          ExpressionAttributeValues: { ':partition': partition },
+          ScanIndexForward: false,
           Limit: limit,
           ...(after ? { ExclusiveStartKey: { ...after } } : {}),
         }),

@@ -35,6 +35,12 @@ export interface TaskPage {
   nextCursor: string | null;
 }
 
+/** A task's place in the oldest-first walk of unfinished tasks. */
+export interface StalePosition {
+  taskId: string;
+  createdAt: string;
+}
+
 /** What an idempotency key remembers of the request that first used it. */
 export interface IdempotencyRecord {
   key: string;
@@ -73,8 +79,11 @@ export interface TaskStore {
   releaseLease(taskId: string, attempt: number, at: Date): Promise<void>;
   /** One page of tasks, newest first; throws InvalidCursorError for a cursor it did not issue. */
   list(query: ListQuery): Promise<TaskPage>;
-  /** Ids of the `limit` oldest PENDING or PROCESSING tasks created before `before`, oldest first across every shard. */
-  findUnfinishedCreatedBefore(before: Date, limit: number): Promise<string[]>;
+  /**
+   * The `limit` oldest PENDING or PROCESSING tasks created before `before`, oldest first across every
+   * shard, starting after `after` (the last of the previous page).
+   */
+  findUnfinishedCreatedBefore(before: Date, limit: number, after?: StalePosition): Promise<StalePosition[]>;
   /**
    * Notes that the sweeper requeues the task now, if it still needs it: it is PENDING, or PROCESSING
    * with its lease run out, and was not requeued since `requeuedBefore`. False when it needs nothing,

@@ -1,6 +1,6 @@
 import type { Clock } from '#lib/clock';
 import type { AppLogger } from '#lib/logger';
-import type { TaskQueue, TaskStore } from './ports';
+import type { StalePosition, TaskQueue, TaskStore } from './ports';
 
 export interface SweeperDeps {
   store: TaskStore;
@@ -13,8 +13,8 @@ export interface SweeperDeps {
   limit: number;
 }
 
-/** Candidates read per run, beyond `limit`: room to pass over tasks that were requeued recently and only wait. */
-const CANDIDATES_PER_REQUEUE = 2;
+/** Pages of candidates one run reads at most, `limit` each: room to pass over tasks that only wait. */
+const PAGES_PER_RUN = 5;
 const MARKS_AT_ONCE = 25;
 
 /**
@@ -22,19 +22,25 @@ const MARKS_AT_ONCE = 25;
  * task and died before the send, and for any message lost afterwards (a PROCESSING task whose
  * worker died and whose message is gone is taken over once its lease has run out). The oldest go
  * first, whatever their shard; a task held by a live worker, or requeued within the stale period
- * (it only waits behind a backlog), is passed over, so a run never floods the queue with copies. A
- * task that still has a message gets a second one, which the processor's conditional claim absorbs.
+ * (it only waits behind a backlog), is passed over, so a run never floods the queue with copies and
+ * a backlog does not hide a lost task behind it. A task that still has a message gets a second one,
+ * which the processor's conditional claim absorbs.
  */
 export function createStaleTaskSweeper({ store, queue, clock, logger, staleAfterSeconds, limit }: SweeperDeps) {
   return async function requeueStaleTasks(): Promise<{ requeued: number }> {
     const now = clock.now();
     const before = new Date(now.getTime() - staleAfterSeconds * 1000);
-    const candidates = await store.findUnfinishedCreatedBefore(before, limit * CANDIDATES_PER_REQUEUE);
     const taskIds: string[] = [];
-    for (let start = 0; start < candidates.length && taskIds.length < limit; start += MARKS_AT_ONCE) {
-      const slice = candidates.slice(start, start + MARKS_AT_ONCE);
-      const marked = await Promise.all(slice.map((taskId) => store.markRequeued(taskId, now, before)));
-      taskIds.push(...slice.filter((_, index) => marked[index]));
+    let after: StalePosition | undefined;
+    for (let page = 0; page < PAGES_PER_RUN && taskIds.length < limit; page++) {
+      const candidates = await store.findUnfinishedCreatedBefore(before, limit, after);
+      for (let start = 0; start < candidates.length && taskIds.length < limit; start += MARKS_AT_ONCE) {
+        const slice = candidates.slice(start, start + MARKS_AT_ONCE).map((candidate) => candidate.taskId);
+        const marked = await Promise.all(slice.map((taskId) => store.markRequeued(taskId, now, before)));
+        taskIds.push(...slice.filter((_, index) => marked[index]));
+      }
+      if (candidates.length < limit) break;
+      after = candidates.at(-1);
     }
     if (taskIds.length > 0) {
       await queue.enqueueAll(taskIds.map((task_id) => ({ task_id })));

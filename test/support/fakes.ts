@@ -3,7 +3,7 @@ import type { Clock } from '#lib/clock';
 import type { AppLogger } from '#lib/logger';
 import type { TaskCount, TaskDuration, TaskMetrics } from '#lib/metrics';
 import type { Task, TaskMessage, TaskStatus } from '#lib/tasks/model';
-import type { IdempotencyRecord, ListQuery, StatusChange, TaskPage, TaskQueue, TaskStore, TransitionResult } from '#lib/tasks/ports';
+import type { IdempotencyRecord, ListQuery, StalePosition, StatusChange, TaskPage, TaskQueue, TaskStore, TransitionResult } from '#lib/tasks/ports';
 import { InvalidCursorError } from '#lib/tasks/errors';
 import { sourcesOf } from '#lib/tasks/transitions';
 
@@ -138,11 +138,14 @@ export class InMemoryTaskStore implements TaskStore {
     return decoded;
   }
 
-  async findUnfinishedCreatedBefore(before: Date, limit: number): Promise<string[]> {
+  async findUnfinishedCreatedBefore(before: Date, limit: number, after?: StalePosition): Promise<StalePosition[]> {
     this.guard();
+    const position = (p: StalePosition) => `${p.createdAt}|${p.taskId}`;
     return [...this.items.values()]
       .filter(({ task }) => ['PENDING', 'PROCESSING'].includes(task.status) && task.created_at < before.toISOString())
-      .map(({ task }) => task.task_id)
+      .map(({ task }) => ({ taskId: task.task_id, createdAt: task.created_at }))
+      .filter((candidate) => !after || position(candidate) > position(after))
+      .sort((a, b) => position(a).localeCompare(position(b)))
       .slice(0, limit);
   }
 

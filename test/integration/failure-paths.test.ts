@@ -1,0 +1,150 @@
+import { randomUUID } from 'node:crypto';
+import { CreateQueueCommand } from '@aws-sdk/client-sqs';
+import { createHandler as createSubmitHandler } from '#functions/submit';
+import { createHandler as createDeadLetterHandler } from '#functions/fail-dead-letters';
+import { createDocumentClient, createSqsClient } from '#lib/aws/clients';
+import { DynamoDbTaskStore } from '#lib/aws/dynamodb-task-store';
+import { SqsTaskQueue } from '#lib/aws/sqs-task-queue';
+import { systemClock } from '#lib/clock';
+import { newTask } from '#lib/tasks/model';
+import { createTaskProcessor } from '#lib/tasks/processing';
+import { createTaskService } from '#lib/tasks/service';
+import { createStaleTaskSweeper } from '#lib/tasks/sweeper';
+import { simulatedWork } from '#lib/tasks/work';
+import { InMemoryTaskQueue, ManualClock, silentLogger } from '../support/fakes';
+import { jsonPost, lambdaContext, sqsEvent, sqsRecord } from '../support/events';
+import { failCalls, silentEndpoint } from '../support/faults';
+import { stackEnv } from '../support/stack-env';
+
+/**
+ * Each failure injected at the real emulators (DynamoDB Local, the SQS emulator) or on the wire to
+ * them: a call refused by a client in front of the emulator, or an endpoint that never answers.
+ */
+const { tableName } = stackEnv();
+const clients: Array<{ destroy(): void }> = [];
+const documentClient = (inject?: (operation: string) => boolean) => {
+  const client = createDocumentClient();
+  if (inject) failCalls(client, inject);
+  clients.push(client);
+  return client;
+};
+const healthyStore = new DynamoDbTaskStore(documentClient(), tableName);
+const sqs = createSqsClient();
+clients.push(sqs);
+let queueUrl: string;
+let queue: SqsTaskQueue;
+
+beforeAll(async () => {
+  const { QueueUrl } = await sqs.send(new CreateQueueCommand({ QueueName: `failure-paths-it-${randomUUID()}` }));
+  queueUrl = QueueUrl!;
+  queue = new SqsTaskQueue(sqs, queueUrl);
+});
+afterAll(() => clients.forEach((client) => client.destroy()));
+
+const input = { title: 'failure path', description: 'integration', metadata: {} };
+
+describe('time budgets', () => {
+  it('answers 503 with Retry-After before its timeout when SQS never answers, and fails the stored task', async () => {
+    const silent = await silentEndpoint();
+    try {
+      const silentSqs = createSqsClient(undefined, silent.endpoint);
+      clients.push(silentSqs);
+      const service = createTaskService({ store: healthyStore, queue: new SqsTaskQueue(silentSqs, queueUrl), clock: systemClock, logger: silentLogger });
+      // 3 s left of a 10 s function: the SDK alone would retry for about 12 s.
+      const context = { ...lambdaContext(), getRemainingTimeInMillis: () => 3_000 };
+      const response = await createSubmitHandler(service, false)(jsonPost(input), context);
+      expect(response.statusCode).toBe(503);
+      expect(response.headers?.['Retry-After']).toBe('5');
+      expect(JSON.parse(response.body).error.code).toBe('SERVICE_UNAVAILABLE');
+      const [stored] = (await healthyStore.list({ limit: 5 })).tasks.filter((task) => task.title === input.title && task.status === 'FAILED');
+      expect(stored?.error?.code).toBe('ENQUEUE_FAILED');
+    } finally {
+      await silent.close();
+    }
+  });
+});
+
+describe('a batch submit that fails part-way', () => {
+  it('runs none of its tasks: a later store chunk refused leaves no task PENDING', async () => {
+    let batchWrites = 0;
+    const store = new DynamoDbTaskStore(documentClient((operation) => operation === 'BatchWriteItem' && ++batchWrites === 2), tableName);
+    const ids: string[] = [];
+    const service = createTaskService({
+      store,
+      queue,
+      clock: systemClock,
+      logger: silentLogger,
+      newId: () => {
+        ids.push(randomUUID());
+        return ids.at(-1)!;
+      },
+    });
+    await expect(service.submitBatch(Array.from({ length: 30 }, () => input))).rejects.toThrow(/unavailable/);
+    const statuses = await healthyStore.getStatuses(ids);
+    for (const id of ids) expect([undefined, 'FAILED']).toContain(statuses.get(id));
+    expect([...statuses.values()].filter((status) => status === 'FAILED').length).toBeGreaterThanOrEqual(25);
+  });
+});
+
+describe('an idempotent submit whose enqueue fails', () => {
+  it('keeps its key while the task could not be marked FAILED: a retry answers the same task, never a second one', async () => {
+    // The queue does not exist and the store refuses the FAILED marking (an UpdateItem).
+    const store = new DynamoDbTaskStore(documentClient((operation) => operation === 'UpdateItem'), tableName);
+    const missingQueue = new SqsTaskQueue(sqs, `${queueUrl}-missing`);
+    const service = createTaskService({ store, queue: missingQueue, clock: systemClock, logger: silentLogger });
+    const key = `it-${randomUUID()}`;
+    await expect(service.submit(input, key)).rejects.toThrow(/unavailable/);
+    const first = (await healthyStore.list({ limit: 10 })).tasks.find((task) => task.title === input.title && task.status === 'PENDING');
+    const retried = await createTaskService({ store: healthyStore, queue, clock: systemClock, logger: silentLogger }).submit(input, key);
+    expect(first).toBeDefined();
+    expect(retried.task_id).toBe(first!.task_id);
+  });
+});
+
+describe('the dead-letter consumer', () => {
+  it('never fails a task that a live worker holds', async () => {
+    const id = randomUUID();
+    await healthyStore.create(newTask(input, id, new Date()));
+    await healthyStore.transition(id, { to: 'PROCESSING', at: new Date(), leaseExpiresAt: new Date(Date.now() + 30_000) });
+    const processor = createTaskProcessor({
+      store: healthyStore,
+      queue,
+      clock: systemClock,
+      logger: silentLogger,
+      work: simulatedWork(0),
+      leaseSeconds: 30,
+      cancelPollMs: 100,
+      retryBaseDelaySeconds: 0,
+      maxReceiveCount: 3,
+    });
+    const record = sqsRecord(JSON.stringify({ task_id: id }), 4);
+    expect(await createDeadLetterHandler(processor)(sqsEvent([record]), lambdaContext())).toEqual({
+      batchItemFailures: [{ itemIdentifier: record.messageId }],
+    });
+    expect(await healthyStore.get(id)).toMatchObject({ status: 'PROCESSING', error: null });
+  });
+});
+
+describe('the stale task sweeper', () => {
+  it('reaches a lost task behind a backlog in another shard, and sends a waiting task once per stale period', async () => {
+    // A past of its own, so that no other test's tasks are stale here.
+    const base = Date.UTC(1990 + Math.floor(Math.random() * 30), 0, 1) + Math.floor(Math.random() * 1e9);
+    const inShard = (hex: string) => hex + randomUUID().slice(1);
+    const waiting = Array.from({ length: 6 }, () => inShard('0'));
+    const lost = inShard('f');
+    for (const [index, id] of [...waiting, lost].entries()) await healthyStore.create(newTask(input, id, new Date(base + index * 1_000)));
+    const clock = new ManualClock(new Date(base + 3_600_000));
+    const sent = new InMemoryTaskQueue();
+    const sweep = createStaleTaskSweeper({ store: healthyStore, queue: sent, clock, logger: silentLogger, staleAfterSeconds: 600, limit: 3 });
+
+    const runs = [];
+    for (let run = 0; run < 3; run++) {
+      runs.push(await sweep());
+      clock.advance(60_000);
+    }
+    const ids = sent.messages.map((message) => message.task_id);
+    expect(ids).toContain(lost);
+    expect(new Set(ids).size).toBe(ids.length);
+    expect(runs.map((run) => run.requeued)).toEqual([3, 3, 1]);
+  });
+});
