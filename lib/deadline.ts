@@ -8,6 +8,11 @@ import { AsyncLocalStorage } from 'node:async_hooks';
  */
 const budget = new AsyncLocalStorage<number>();
 
+/** The deadline (epoch ms) of an invocation with `getRemainingTimeInMillis` left, keeping `reserveMs` of it back. */
+export function invocationDeadline(context: { getRemainingTimeInMillis(): number }, reserveMs: number): number {
+  return Date.now() + context.getRemainingTimeInMillis() - reserveMs;
+}
+
 /** Runs `fn` with a deadline (epoch ms); an enclosing earlier deadline still holds. */
 export function withDeadline<T>(deadline: number, fn: () => T): T {
   const enclosing = budget.getStore();

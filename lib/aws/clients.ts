@@ -31,9 +31,9 @@ const requestHandler = () =>
   new BudgetedHttpHandler({
     connectionTimeout: 1_000,
     requestTimeout: 3_000,
-    // Time spent waiting for a pooled socket counts against the connect timeout. A Lambda container
-    // runs one invocation at a time, well under the SDK's default pool of 50; the embedded stack
-    // runs every invocation in one process, where 50 batches of 10 tasks would queue for sockets.
+    // Time spent waiting for a pooled socket counts against the connect timeout. A Lambda instance
+    // runs one invocation at a time, well under the SDK's default pool of 50; a process that runs
+    // many at once (the integration tests, the bench) must not queue for sockets.
     httpAgent: new HttpAgent({ keepAlive: true, maxSockets: 500 }),
     httpsAgent: new HttpsAgent({ keepAlive: true, maxSockets: 500 }),
   });
@@ -68,7 +68,9 @@ export function createDocumentClient(onRequest?: RequestListener, endpoint?: str
 }
 
 export function createSqsClient(onRequest?: RequestListener, endpoint?: string): SQSClient {
-  const client = new SQSClient({ requestHandler: requestHandler(), ...(endpoint ? { endpoint } : {}) });
+  // The queue URL names the queue; the endpoint stays the configured one (on AWS they agree; in
+  // LocalStack's function containers the URL's host would need public DNS, and the SDK warns on every call).
+  const client = new SQSClient({ requestHandler: requestHandler(), useQueueUrlAsEndpoint: false, ...(endpoint ? { endpoint } : {}) });
   if (onRequest) countRequests(client, 'SQS', onRequest);
   return client;
 }

@@ -4,7 +4,7 @@ import httpJsonBodyParser from '@middy/http-json-body-parser';
 import { injectLambdaContext } from '@aws-lambda-powertools/logger/middleware';
 import type { APIGatewayProxyEvent, APIGatewayProxyResult, Context } from 'aws-lambda';
 import type { z } from 'zod';
-import { withDeadline } from '#lib/deadline';
+import { invocationDeadline, withDeadline } from '#lib/deadline';
 import { logger } from '#lib/logger';
 import { publishRecordedMetrics } from '#lib/metrics';
 import { HttpRequestError, mapError, type ErrorBody } from './errors';
@@ -117,7 +117,6 @@ export function apiHandler<S extends ApiSchemas>(
       headers: parsePart(schemas.headers, event.headers ?? {}, 'headers'),
       requestId,
     } as ApiRequest<S>;
-    const deadline = Date.now() + context.getRemainingTimeInMillis() - ANSWER_RESERVE_MS;
-    return jsonResponse(await withDeadline(deadline, () => handle(request)));
+    return jsonResponse(await withDeadline(invocationDeadline(context, ANSWER_RESERVE_MS), () => handle(request)));
   });
 }

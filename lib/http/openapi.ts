@@ -1,6 +1,7 @@
 import { z } from 'zod';
 import {
   JsonValueSchema,
+  SimulateSchema,
   ListTasksQuerySchema,
   SubmitBatchSchema,
   SubmitHeadersSchema,
@@ -48,7 +49,7 @@ function componentSchemas(): Record<string, JsonSchema> {
   const strip = (schemas: Record<string, JsonSchema>) =>
     Object.fromEntries(Object.entries(schemas).map(([id, { $schema: _s, $id: _i, id: _id, ...schema }]) => [id, schema]));
   return strip({
-    ...convert({ SubmitTask: SubmitTaskSchema, SubmitBatch: SubmitBatchSchema }, 'input'),
+    ...convert({ SubmitTask: SubmitTaskSchema, SubmitBatch: SubmitBatchSchema, Simulate: SimulateSchema }, 'input'),
     ...convert(
       {
         Task: TaskSchema,
@@ -90,9 +91,16 @@ const ERROR_DESCRIPTIONS: Record<number, string> = {
   500: 'INTERNAL_ERROR: a fault of the service; the log has the details under the same request_id',
   503: 'SERVICE_UNAVAILABLE: a dependency did not answer; retry after Retry-After seconds',
 };
+const RETRY_AFTER = { 'Retry-After': { description: 'Seconds to wait before retrying', schema: { type: 'integer' } } };
+
 /** The given statuses, and 500, which any route answers for a fault of its own. */
 const errors = (...statuses: number[]) =>
-  Object.fromEntries([...statuses, 500].map((status) => [status, json('Error', ERROR_DESCRIPTIONS[status]!)]));
+  Object.fromEntries(
+    [...statuses, 500].map((status) => [
+      status,
+      { ...json('Error', ERROR_DESCRIPTIONS[status]!), ...(status === 503 ? { headers: RETRY_AFTER } : {}) },
+    ]),
+  );
 
 export function openApiDocument() {
   return {
@@ -101,7 +109,8 @@ export function openApiDocument() {
       title: 'Task service API',
       version: '1.0.0',
       description:
-        'Submit tasks, follow their status, cancel them. Every error is `{"error": {"code", "message", "details"}, "request_id"}`; an unknown route is a 404 of that shape.',
+        'Submit tasks, follow their status, cancel them. Every error is `{"error": {"code", "message", "details"}, "request_id"}`; an unknown route is a 404 of that shape. ' +
+        'Where the service runs with TASK_SIMULATION=on (locally, in tests, on the localstack stage), `payload.simulate` (schema `Simulate`) steers the simulated work and is validated at submit.',
     },
     paths: {
       '/api/tasks': {

@@ -2,7 +2,7 @@ import middy from '@middy/core';
 import { BatchProcessor, EventType, processPartialResponse } from '@aws-lambda-powertools/batch';
 import { injectLambdaContext } from '@aws-lambda-powertools/logger/middleware';
 import type { Context, SQSBatchResponse, SQSEvent, SQSRecord } from 'aws-lambda';
-import { DeadlineExceededError, withDeadline } from '#lib/deadline';
+import { DeadlineExceededError, invocationDeadline, withDeadline } from '#lib/deadline';
 import { logger } from '#lib/logger';
 import { publishRecordedMetrics } from '#lib/metrics';
 import { CLEANUP_RESERVE_MS, type ReceivedMessage } from '#lib/tasks/processing';
@@ -33,7 +33,7 @@ export function sqsBatchHandler(handleMessage: (message: ReceivedMessage, signal
     .use(injectLambdaContext(logger, { resetKeys: true }))
     .use(publishRecordedMetrics())
     .handler(async (event: SQSEvent, context: Context) => {
-      const deadline = Date.now() + context.getRemainingTimeInMillis() - REPORT_RESERVE_MS;
+      const deadline = invocationDeadline(context, REPORT_RESERVE_MS);
       const outOfTime = new AbortController();
       const timer = setTimeout(() => outOfTime.abort(new DeadlineExceededError()), deadline - CLEANUP_RESERVE_MS - Date.now());
       // One processor per invocation: its failure list must never be shared by overlapping batches.

@@ -5,7 +5,7 @@ import { DynamoDbTaskStore } from '#lib/aws/dynamodb-task-store';
 import { newTask, type Task } from '#lib/tasks/model';
 import { invokeFunction } from '../../local/stack';
 import { sqsEvent, sqsRecord } from '../support/events';
-import { eventually, stackEnv } from '../support/stack-env';
+import { eventually, stackEnv, testTimeoutMs, waitMs } from '../support/stack-env';
 
 const env = stackEnv();
 const documentClient = createDocumentClient();
@@ -53,7 +53,7 @@ describe('failure paths through the embedded stack', () => {
         const statuses = await store.getStatuses(ids);
         return ids.every((id) => FINAL.includes(statuses.get(id) ?? '')) ? true : undefined;
       },
-      90_000,
+      waitMs(90_000),
       500,
     );
     const tasks: Array<Task | undefined> = [];
@@ -67,7 +67,7 @@ describe('failure paths through the embedded stack', () => {
       if (task!.status === 'FAILED') expect(task!.error).toEqual({ code: 'PROCESSING_FAILED', message: expect.any(String) });
       else expect(task!.result).toEqual({ payload_bytes: expect.any(Number) });
     }
-  }, 120_000);
+  }, testTimeoutMs(120_000));
 
   it('keeps the failures of overlapping processor invocations apart (batch B starts while batch A works)', async () => {
     const stored = async (simulate: { fail_attempts?: number; work_ms: number }) => {
@@ -84,5 +84,5 @@ describe('failure paths through the embedded stack', () => {
       expect(batchB).toEqual({ batchItemFailures: [] });
     }
     expect(await batchA).toEqual({ batchItemFailures: [{ itemIdentifier: failing.messageId }] });
-  }, 30_000);
+  }, testTimeoutMs(30_000));
 });

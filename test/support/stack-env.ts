@@ -16,8 +16,17 @@ export function stackEnv() {
   };
 }
 
+/**
+ * How long a suite waits for the stack to do something (a task to complete): TEST_WAIT_MS, set by
+ * `npm run test:localstack` for a slower target (cold containers, the event source mapping's poll
+ * backoff), 15 s by default. Each test's own timeout (TEST_TIMEOUT_MS) must exceed it.
+ */
+export const waitMs = (atLeast = 15_000) => Math.max(atLeast, Number(process.env.TEST_WAIT_MS ?? 0));
+/** A test's timeout: at least `ms`, and at least TEST_TIMEOUT_MS. */
+export const testTimeoutMs = (ms: number) => Math.max(ms, Number(process.env.TEST_TIMEOUT_MS ?? 0));
+
 /** Polls `probe` until it returns a value, or fails after `timeoutMs`. */
-export async function eventually<T>(probe: () => Promise<T | undefined>, timeoutMs = 15_000, intervalMs = 50): Promise<T> {
+export async function eventually<T>(probe: () => Promise<T | undefined>, timeoutMs = waitMs(), intervalMs = 50): Promise<T> {
   const deadline = Date.now() + timeoutMs;
   for (;;) {
     const value = await probe();

@@ -146,3 +146,16 @@ describe('the docs', () => {
     expect(JSON.parse(missing.body).error.code).toBe('NOT_FOUND');
   });
 });
+
+describe('the failure-path parts of the document', () => {
+  it('documents payload.simulate and the Retry-After of every 503', () => {
+    const document = openApiDocument() as unknown as {
+      components: { schemas: Record<string, { properties?: Record<string, unknown> }> };
+      paths: Record<string, Record<string, { responses: Record<string, { headers?: Record<string, unknown> }> }>>;
+    };
+    expect(Object.keys(document.components.schemas.Simulate?.properties ?? {})).toEqual(['fail_attempts', 'work_ms']);
+    const unavailable = Object.values(document.paths).flatMap((operations) => Object.values(operations).flatMap((operation) => operation.responses['503'] ?? []));
+    expect(unavailable.length).toBeGreaterThan(0);
+    for (const response of unavailable) expect(response.headers).toHaveProperty('Retry-After');
+  });
+});

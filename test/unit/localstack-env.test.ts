@@ -1,0 +1,46 @@
+import { readdirSync, readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { LOCALSTACK_TEST_TIMEOUT_MS, LOCALSTACK_WAIT_MS, localStackTestEnv } from '../../scripts/localstack-env';
+
+const outputs = {
+  ServiceEndpoint: 'https://abc123.execute-api.localhost.localstack.cloud:4566/localstack',
+  TasksQueueUrl: 'http://sqs.us-east-1.localhost.localstack.cloud:4566/000000000000/task-service-localstack-tasks',
+  TasksTableName: 'task-service-localstack-tasks',
+};
+
+/** Every wait the suites against a stack make, in ms: `eventually(..., N)` and `waitMs(N)` literals, and the default. */
+function suiteWaits(): number[] {
+  const waits = [15_000];
+  for (const folder of ['integration', 'e2e']) {
+    const dir = join(__dirname, '..', folder);
+    for (const file of readdirSync(dir).filter((name) => name.endsWith('.ts'))) {
+      const source = readFileSync(join(dir, file), 'utf8');
+      for (const match of source.matchAll(/waitMs\(([\d_]+)\)|eventually\([^;]*?,\s*([\d_]+)\s*,/g)) {
+        waits.push(Number((match[1] ?? match[2])!.replace(/_/g, '')));
+      }
+    }
+  }
+  return waits;
+}
+
+describe('npm run test:localstack', () => {
+  const env = localStackTestEnv('http://127.0.0.1:4566', outputs);
+
+  it('reaches the API through LocalStack\'s current execute-api path, and queues at the endpoint (no DNS on the host)', () => {
+    expect(env.TEST_API_URL).toBe('http://127.0.0.1:4566/_aws/execute-api/abc123/localstack/api');
+    expect(env.TASKS_QUEUE_URL).toBe('http://127.0.0.1:4566/000000000000/task-service-localstack-tasks');
+  });
+
+  it('gives each test more time than the slowest wait the suites make on that target', () => {
+    // As the suites compute them (test/support/stack-env.ts) under that environment.
+    const slowest = Math.max(...suiteWaits().map((wait) => Math.max(wait, Number(env.TEST_WAIT_MS))));
+    expect(slowest).toBeGreaterThanOrEqual(LOCALSTACK_WAIT_MS);
+    expect(Number(env.TEST_TIMEOUT_MS)).toBe(LOCALSTACK_TEST_TIMEOUT_MS);
+    // Room beyond the wait itself for the calls around it (a submit, cold containers).
+    expect(Number(env.TEST_TIMEOUT_MS)).toBeGreaterThanOrEqual(slowest + 30_000);
+  });
+
+  it('refuses to run before the deploy has written its outputs', () => {
+    expect(() => localStackTestEnv('http://127.0.0.1:4566', {})).toThrow(/docker compose wait deploy/);
+  });
+});
