@@ -350,22 +350,12 @@ export class DynamoDbTaskStore implements TaskStore {
   }
 
   async releaseLease(taskId: string, attempt: number, at: Date): Promise<void> {
-    try {
-      await this.client.send(
-        new UpdateCommand({
-          TableName: this.tableName,
-          Key: { task_id: taskId },
-          UpdateExpression: 'SET lease_expires_at = :at',
-          ConditionExpression: '#status = :processing AND attempts = :attempt',
-          ExpressionAttributeNames: { '#status': 'status' },
-          ExpressionAttributeValues: { ':at': at.toISOString(), ':processing': 'PROCESSING', ':attempt': attempt },
-        }),
-      );
-    } catch (error) {
-      // Another attempt holds the task now, or it is final: nothing of ours to release.
-      if (error instanceof ConditionalCheckFailedException) return;
-      throw new DependencyUnavailableError('task store', { cause: error });
-    }
+    // Refused when another attempt holds the task now, or it is final: nothing of ours to release.
+    await this.updateIf(taskId, {
+      UpdateExpression: 'SET lease_expires_at = :at',
+      ConditionExpression: '#status = :processing AND attempts = :attempt',
+      ExpressionAttributeValues: { ':at': at.toISOString(), ':processing': 'PROCESSING', ':attempt': attempt },
+    });
   }
 
   async findUnfinishedCreatedBefore(before: Date, limit: number, after?: StalePosition): Promise<StalePosition[]> {
@@ -407,24 +397,29 @@ export class DynamoDbTaskStore implements TaskStore {
       );
   }
 
-  async markRequeued(taskId: string, at: Date, requeuedBefore: Date): Promise<boolean> {
+  markRequeued(taskId: string, at: Date, requeuedBefore: Date): Promise<boolean> {
+    return this.updateIf(taskId, {
+      UpdateExpression: 'SET requeued_at = :at',
+      ConditionExpression:
+        '(#status = :pending OR (#status = :processing AND lease_expires_at < :at)) AND ' +
+        '(attribute_not_exists(requeued_at) OR requeued_at < :requeued_before)',
+      ExpressionAttributeValues: {
+        ':at': at.toISOString(),
+        ':pending': 'PENDING',
+        ':processing': 'PROCESSING',
+        ':requeued_before': requeuedBefore.toISOString(),
+      },
+    });
+  }
+
+  /** One conditional update of a task that is not a status move (`#status` names the status); false when its condition refused it. */
+  private async updateIf(
+    taskId: string,
+    update: { UpdateExpression: string; ConditionExpression: string; ExpressionAttributeValues: Record<string, unknown> },
+  ): Promise<boolean> {
     try {
       await this.client.send(
-        new UpdateCommand({
-          TableName: this.tableName,
-          Key: { task_id: taskId },
-          UpdateExpression: 'SET requeued_at = :at',
-          ConditionExpression:
-            '(#status = :pending OR (#status = :processing AND lease_expires_at < :at)) AND ' +
-            '(attribute_not_exists(requeued_at) OR requeued_at < :requeued_before)',
-          ExpressionAttributeNames: { '#status': 'status' },
-          ExpressionAttributeValues: {
-            ':at': at.toISOString(),
-            ':pending': 'PENDING',
-            ':processing': 'PROCESSING',
-            ':requeued_before': requeuedBefore.toISOString(),
-          },
-        }),
+        new UpdateCommand({ TableName: this.tableName, Key: { task_id: taskId }, ExpressionAttributeNames: { '#status': 'status' }, ...update }),
       );
       return true;
     } catch (error) {

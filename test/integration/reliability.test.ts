@@ -26,26 +26,31 @@ afterAll(() => {
 
 const input = { title: 'reliability', description: 'integration', metadata: {} };
 
+const processor = (work: TaskWork, leaseSeconds = 30) =>
+  createTaskProcessor({
+    store,
+    queue: new InMemoryTaskQueue(),
+    clock: systemClock,
+    logger: silentLogger,
+    work,
+    leaseSeconds,
+    cancelPollMs: 50,
+    retryBaseDelaySeconds: 0,
+    maxReceiveCount: 3,
+  });
+/** Work that never ends on its own: it stops only when its signal aborts. */
+const hang: TaskWork = (_task, signal) => new Promise((_, reject) => signal.addEventListener('abort', () => reject(signal.reason)));
+
+async function storedRecords(count: number) {
+  const ids = Array.from({ length: count }, () => randomUUID());
+  for (const id of ids) await store.create(newTask(input, id, new Date()));
+  return { ids, records: ids.map((id) => sqsRecord(JSON.stringify({ task_id: id }))) };
+}
+
 describe('a worker killed mid-batch', () => {
   it('leaves nothing stuck: the redelivered batch is finished by the next worker, each task completed once', async () => {
-    const ids = Array.from({ length: 3 }, () => randomUUID());
-    for (const id of ids) await store.create(newTask(input, id, new Date()));
-    const records = ids.map((id) => sqsRecord(JSON.stringify({ task_id: id })));
-    const processor = (work: TaskWork, leaseSeconds: number) =>
-      createTaskProcessor({
-        store,
-        queue: new InMemoryTaskQueue(),
-        clock: systemClock,
-        logger: silentLogger,
-        work,
-        leaseSeconds,
-        cancelPollMs: 50,
-        retryBaseDelaySeconds: 0,
-        maxReceiveCount: 3,
-      });
-
+    const { ids, records } = await storedRecords(3);
     // The first worker claims the batch and dies: it never answers, never cleans up (until the test ends, so nothing is left running).
-    const hang: TaskWork = (_task, signal) => new Promise((_, reject) => signal.addEventListener('abort', () => reject(signal.reason)));
     const dying = processor(hang, 1);
     const testEnd = new AbortController();
     const dead = records.map((record) => dying.process(toReceivedMessage(record), testEnd.signal).catch(() => undefined));
@@ -73,29 +78,15 @@ describe('a worker killed mid-batch', () => {
 
 describe('a batch near its deadline', () => {
   it('reports what it did not finish as failures and gives those tasks back at once', async () => {
-    const ids = Array.from({ length: 3 }, () => randomUUID());
-    for (const id of ids) await store.create(newTask(input, id, new Date()));
-    const records = ids.map((id) => sqsRecord(JSON.stringify({ task_id: id })));
-    const worker = (work: TaskWork) =>
-      createTaskProcessor({
-        store,
-        queue: new InMemoryTaskQueue(),
-        clock: systemClock,
-        logger: silentLogger,
-        work,
-        leaseSeconds: 30,
-        cancelPollMs: 50,
-        retryBaseDelaySeconds: 0,
-        maxReceiveCount: 3,
-      });
-    const hang: TaskWork = (_task, signal) => new Promise((_, reject) => signal.addEventListener('abort', () => reject(signal.reason)));
+    const { ids, records } = await storedRecords(3);
     // 4 s left: the work is stopped at 1 s, and the batch answers instead of timing out.
-    const response = await createHandler(worker(hang))(sqsEvent(records), { ...lambdaContext(), getRemainingTimeInMillis: () => 4_000 });
+    const response = await createHandler(processor(hang))(sqsEvent(records), { ...lambdaContext(), getRemainingTimeInMillis: () => 4_000 });
     expect(response.batchItemFailures.map((failure) => failure.itemIdentifier).sort()).toEqual(records.map((r) => r.messageId).sort());
     // Released: the retry claims the tasks at once although their 30 s lease has not run out.
     const redelivered = ids.map((id) => sqsRecord(JSON.stringify({ task_id: id }), 2));
-    const next = worker(async () => ({ payload_bytes: 0 }));
-    expect(await createHandler(next)(sqsEvent(redelivered), lambdaContext())).toEqual({ batchItemFailures: [] });
+    expect(await createHandler(processor(async () => ({ payload_bytes: 0 })))(sqsEvent(redelivered), lambdaContext())).toEqual({
+      batchItemFailures: [],
+    });
     for (const id of ids) expect(await store.get(id)).toMatchObject({ status: 'COMPLETED', attempts: 2 });
   });
 });
