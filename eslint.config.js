@@ -2,6 +2,23 @@ import js from '@eslint/js';
 import tseslint from 'typescript-eslint';
 import globals from 'globals';
 
+/**
+ * The rooms of the house (README, "Layout") and which may import which, kept by the linter:
+ * `test/unit/boundaries.test.ts` shows each rule refusing a crossing.
+ */
+const outsideLib = [
+  // Patterns are gitignore-style: a leading `#` (Node subpath imports) must be escaped.
+  { group: ['\\#functions/*', '**/functions/*'], message: 'lib/ never imports a handler: handlers import lib/.' },
+  { group: ['**/local/*'], message: 'lib/ never imports the embedded stack: it is a user of lib/, not a part of it.' },
+];
+const domainOnly = [
+  ...outsideLib,
+  { group: ['@aws-sdk/*', '@smithy/*'], message: 'The domain talks to AWS only through its ports (lib/tasks/ports.ts); adapters live in lib/aws/.' },
+  { group: ['@middy/*', 'aws-lambda'], message: 'The domain never sees a Lambda event or a middleware: that is lib/http/ and functions/.' },
+  { group: ['@aws-lambda-powertools/*'], message: 'The domain reports through its ports (TaskMetrics, AppLogger), never through Powertools itself.' },
+  { group: ['\\#lib/aws/*', '\\#lib/http/*', '\\#lib/container', '\\#lib/metrics'], message: 'The domain imports no adapter, no HTTP layer and no composition root.' },
+];
+
 export default tseslint.config(
   { ignores: ['node_modules/', '.esbuild/', '.esbuild-offline/', '.esbuild-package-test/', '.serverless/', 'coverage/', 'bench/results/'] },
   js.configs.recommended,
@@ -13,4 +30,6 @@ export default tseslint.config(
       '@typescript-eslint/consistent-type-imports': 'error',
     },
   },
+  { files: ['lib/**/*.ts'], rules: { 'no-restricted-imports': ['error', { patterns: outsideLib }] } },
+  { files: ['lib/tasks/**/*.ts'], rules: { 'no-restricted-imports': ['error', { patterns: domainOnly }] } },
 );

@@ -28,6 +28,7 @@ export default {
       testMatch: ['<rootDir>/test/integration/**/*.test.ts'],
       globalSetup: '<rootDir>/test/support/global-setup.ts',
       globalTeardown: '<rootDir>/test/support/global-teardown.ts',
+      setupFiles: ['<rootDir>/test/support/quiet-logs.ts'],
       setupFilesAfterEnv: ['<rootDir>/test/support/stack-timeouts.ts'],
     },
     {
@@ -36,6 +37,7 @@ export default {
       testMatch: ['<rootDir>/test/e2e/**/*.test.ts'],
       globalSetup: '<rootDir>/test/support/global-setup.ts',
       globalTeardown: '<rootDir>/test/support/global-teardown.ts',
+      setupFiles: ['<rootDir>/test/support/quiet-logs.ts'],
       setupFilesAfterEnv: ['<rootDir>/test/support/stack-timeouts.ts'],
     },
   ],

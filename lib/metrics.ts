@@ -1,15 +1,7 @@
 import { Metrics, MetricUnit } from '@aws-lambda-powertools/metrics';
 import type { MiddlewareObj } from '@middy/core';
 import { logger } from '#lib/logger';
-
-/** What the service counts and times; the domain reports through this, never through Powertools itself. */
-export type TaskCount = 'TasksSubmitted' | 'TasksStarted' | 'TasksCompleted' | 'TasksCanceled' | 'TasksFailed';
-export type TaskDuration = 'WorkTime' | 'QueueWait';
-
-export interface TaskMetrics {
-  count(metric: TaskCount, value?: number): void;
-  duration(metric: TaskDuration, milliseconds: number): void;
-}
+import type { TaskMetrics } from '#lib/tasks/ports';
 
 /**
  * One Metrics per container, published as CloudWatch EMF log lines at the end of each invocation
@@ -47,4 +39,3 @@ export function publishRecordedMetrics<Event, Result>(): MiddlewareObj<Event, Re
   return { after: publish, onError: publish };
 }
 
-export const noMetrics: TaskMetrics = { count: () => undefined, duration: () => undefined };

@@ -32,19 +32,25 @@ export function startProcess(
   command: string,
   args: string[],
   env: NodeJS.ProcessEnv,
-  echo = false,
+  /** Print the process's output here: every line, or the lines this answers true for. */
+  echo: boolean | ((line: string) => boolean) = false,
   onStdoutLine?: (line: string) => void,
   cwd?: string,
 ): ManagedProcess {
   const child = spawn(command, args, { env, stdio: ['ignore', 'pipe', 'pipe'], ...(cwd ? { cwd } : {}) });
   if (onStdoutLine && child.stdout) createInterface({ input: child.stdout, crlfDelay: Infinity }).on('line', onStdoutLine);
+  let stopping = false;
+  if (echo) {
+    const shown = typeof echo === 'function' ? echo : () => true;
+    for (const stream of [child.stdout, child.stderr]) {
+      // What a process says while it is being killed (esbuild's service panics on a closed pipe) is noise.
+      if (stream) createInterface({ input: stream, crlfDelay: Infinity }).on('line', (line) => !stopping && shown(line) && console.log(line));
+    }
+  }
   running.add(child);
   let tail = '';
-  let stopping = false;
   const keep = (chunk: Buffer) => {
     tail = (tail + chunk.toString()).slice(-8_000);
-    // What a process says while it is being killed (esbuild's service panics on a closed pipe) is noise.
-    if (echo && !stopping) process.stdout.write(chunk);
   };
   child.stdout?.on('data', keep);
   child.stderr?.on('data', keep);

@@ -33,6 +33,10 @@ export interface LocalStackOptions {
   logLevel?: string;
   /** Print serverless-offline's output (the functions' logs) to this process's stdout. */
   echo?: boolean;
+  /** With `echo`: print the functions' CloudWatch EMF metrics lines too (one per invocation), not only their logs. */
+  showMetrics?: boolean;
+  /** Start with the SQS triggers paused (`resumeTriggers` starts them): a task then waits for `serverless invoke local`. */
+  triggersPaused?: boolean;
   stage?: string;
   projectRoot?: string;
 }
@@ -160,7 +164,7 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
         ...(options.logLevel === undefined ? {} : { LOG_LEVEL: options.logLevel }),
         ...(options.staleTaskSeconds === undefined ? {} : { STALE_TASK_SECONDS: String(options.staleTaskSeconds) }),
       },
-      options.echo ?? false,
+      options.echo ? (line) => options.showMetrics === true || !line.includes('{"_aws"') : false,
       requestCounts.addFromLogLine,
     );
     stops.push(() => offline.stop());
@@ -211,6 +215,7 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
         );
       }, options.scheduleEveryMs ?? schedule.everyMs),
     );
+    if (options.triggersPaused) triggers.forEach((trigger) => trigger.pause());
     // Triggers and schedules stop first: nothing may start while the functions go away.
     stops.push(async () => {
       timers.forEach((timer) => clearInterval(timer));

@@ -10,8 +10,11 @@ async function main() {
     sqsPort: numberFromEnv('SQS_PORT') ?? 9324,
     maxConcurrency: numberFromEnv('LOCAL_TRIGGER_CONCURRENCY') ?? DEFAULT_TRIGGER_CONCURRENCY,
     echo: true,
+    showMetrics: process.env.LOCAL_SHOW_METRICS === '1',
+    triggersPaused: process.env.LOCAL_TRIGGERS === 'off',
   });
   console.log(`\nTask API ready at ${stack.apiUrl}   (Ctrl-C to stop)`);
+  if (process.env.LOCAL_TRIGGERS === 'off') console.log('SQS triggers paused (LOCAL_TRIGGERS=off): tasks wait for `npm run invoke:local -- -f processTasks ...`');
   console.log('Environment for `serverless invoke local` and scripts against this stack:');
   for (const [name, value] of Object.entries(stack.env)) console.log(`  ${name}=${value}`);
   console.log('');

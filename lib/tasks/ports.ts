@@ -104,3 +104,14 @@ export interface TaskQueue {
   /** Throws when the queue does not answer. */
   ping(): Promise<void>;
 }
+
+/** What the service counts and times; the domain reports through this port, never through Powertools itself. */
+export type TaskCount = 'TasksSubmitted' | 'TasksStarted' | 'TasksCompleted' | 'TasksCanceled' | 'TasksFailed';
+export type TaskDuration = 'WorkTime' | 'QueueWait';
+export interface TaskMetrics {
+  count(metric: TaskCount, value?: number): void;
+  duration(metric: TaskDuration, milliseconds: number): void;
+}
+
+/** Metrics that go nowhere: the default where none are given (unit tests, scripts). */
+export const noMetrics: TaskMetrics = { count: () => undefined, duration: () => undefined };

@@ -1,9 +1,8 @@
 import type { Clock } from '#lib/clock';
 import { withReserve } from '#lib/deadline';
 import type { AppLogger } from '#lib/logger';
-import { noMetrics, type TaskMetrics } from '#lib/metrics';
 import { TaskMessageSchema, type Task, type TaskStatus } from './model';
-import type { TaskQueue, TaskStore } from './ports';
+import { noMetrics, type TaskMetrics, type TaskQueue, type TaskStore } from './ports';
 import { CancellationWatcher, TaskEndedElsewhereError } from './cancellation-watcher';
 import { isFinal } from './transitions';
 import type { TaskWork } from './work';
@@ -171,12 +170,10 @@ export function createTaskProcessor(deps: ProcessingDeps) {
         if (taskId !== undefined && attempt.claimed !== undefined) await release(taskId, attempt.claimed);
         const backoff = retryDelaySeconds(message.receiveCount, deps.retryBaseDelaySeconds, deps.maxReceiveCount);
         const delay = error instanceof TaskLeasedError ? Math.max(backoff, error.retryAfterSeconds) : backoff;
-        logger.warn('Task processing failed; the message will be retried', {
-          task_id: taskId,
-          receive_count: message.receiveCount,
-          retry_in_seconds: delay,
-          error,
-        });
+        const retry = { task_id: taskId, receive_count: message.receiveCount, retry_in_seconds: delay };
+        // Another worker holding the task is expected (a duplicate delivery, a manual invoke): no stack trace for it.
+        if (error instanceof TaskLeasedError) logger.info('Task is held by another worker; the message will come back', retry);
+        else logger.warn('Task processing failed; the message will be retried', { ...retry, error });
         await queue
           .retryAfter(message.receiptHandle, delay)
           .catch((visibilityError: unknown) =>

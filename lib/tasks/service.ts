@@ -2,7 +2,6 @@ import { createHash, randomUUID } from 'node:crypto';
 import type { Clock } from '#lib/clock';
 import { withReserve } from '#lib/deadline';
 import type { AppLogger } from '#lib/logger';
-import { noMetrics, type TaskMetrics } from '#lib/metrics';
 import { IdempotencyKeyReusedError, TaskNotCancelableError, TaskNotFoundError } from './errors';
 import {
   IDEMPOTENCY_WINDOW_SECONDS,
@@ -12,7 +11,7 @@ import {
   type SubmittedTask,
   type Task,
 } from './model';
-import type { ListQuery, TaskPage, TaskQueue, TaskStore } from './ports';
+import { noMetrics, type ListQuery, type TaskMetrics, type TaskPage, type TaskQueue, type TaskStore } from './ports';
 
 export interface TaskServiceDeps {
   store: TaskStore;

@@ -29,24 +29,21 @@ async function post(path: string, body: unknown) {
 const FINAL = ['COMPLETED', 'FAILED', 'CANCELED'];
 
 describe('failure paths through the embedded stack', () => {
-  it('gives each task its real attempts: fail_attempts 0, 1, 2 complete at 1, 2, 3; 3 ends FAILED after 3 (20+ batches in flight)', async () => {
-    // 24 requests of 10 tasks each, submitted at once: at least 24 batches for the processor, which the
-    // test stack runs up to 24 at a time; each task works 1 s per attempt, retried after 1 s, then 2 s.
+  it('gives each task its real attempts: fail_attempts 0, 1, 2 complete at 1, 2, 3; 3 ends FAILED after 3 (24 batches in flight)', async () => {
+    // 240 tasks in three batch requests: 24 batches of 10 for the processor, which the test stack runs
+    // up to 24 at a time; each task works 1 s per attempt, retried after 1 s, then 2 s.
     const kinds = [0, 1, 2, 3];
-    const requests = Array.from({ length: 24 }, (_, request) =>
-      post('/tasks/batch', {
-        tasks: Array.from({ length: 10 }, (_, n) => {
-          const failAttempts = kinds[(request * 10 + n) % kinds.length]!;
-          return { title: `fail ${failAttempts}`, description: 'failure paths', payload: { simulate: { fail_attempts: failAttempts, work_ms: 1_000 } } };
-        }),
-      }),
-    );
-    const answers = await Promise.all(requests);
+    const failAttemptsOf = (n: number) => kinds[n % kinds.length]!;
+    const tasks = Array.from({ length: 240 }, (_, n) => ({
+      title: `fail ${failAttemptsOf(n)}`,
+      description: 'failure paths',
+      payload: { simulate: { fail_attempts: failAttemptsOf(n), work_ms: 1_000 } },
+    }));
+    const answers = await Promise.all([0, 100, 200].map((start) => post('/tasks/batch', { tasks: tasks.slice(start, start + 100) })));
     for (const answer of answers) expect(answer.status).toBe(202);
-    const submitted = answers.flatMap((answer, request) =>
-      answer.body.tasks.map((task, n) => ({ id: task.task_id, failAttempts: kinds[(request * 10 + n) % kinds.length]! })),
-    );
-
+    const submitted = answers
+      .flatMap((answer) => answer.body.tasks)
+      .map((task, n) => ({ id: task.task_id, failAttempts: failAttemptsOf(n) }));
     const ids = submitted.map(({ id }) => id);
     await eventually(
       async () => {
@@ -56,14 +53,14 @@ describe('failure paths through the embedded stack', () => {
       waitMs(90_000),
       500,
     );
-    const tasks: Array<Task | undefined> = [];
-    for (const id of ids) tasks.push(await store.get(id));
-    const outcome = submitted.map(({ failAttempts }, index) => ({ failAttempts, status: tasks[index]!.status, attempts: tasks[index]!.attempts }));
+    const finals: Array<Task | undefined> = [];
+    for (const id of ids) finals.push(await store.get(id));
+    const outcome = submitted.map(({ failAttempts }, index) => ({ failAttempts, status: finals[index]!.status, attempts: finals[index]!.attempts }));
     for (const { failAttempts, status, attempts } of outcome) {
       if (failAttempts < 3) expect({ failAttempts, status, attempts }).toEqual({ failAttempts, status: 'COMPLETED', attempts: failAttempts + 1 });
       else expect({ failAttempts, status, attempts }).toEqual({ failAttempts, status: 'FAILED', attempts: 3 });
     }
-    for (const task of tasks) {
+    for (const task of finals) {
       if (task!.status === 'FAILED') expect(task!.error).toEqual({ code: 'PROCESSING_FAILED', message: expect.any(String) });
       else expect(task!.result).toEqual({ payload_bytes: expect.any(Number) });
     }

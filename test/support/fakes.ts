@@ -1,9 +1,20 @@
 import { DependencyUnavailableError } from '#lib/errors';
 import type { Clock } from '#lib/clock';
 import type { AppLogger } from '#lib/logger';
-import type { TaskCount, TaskDuration, TaskMetrics } from '#lib/metrics';
 import type { Task, TaskMessage, TaskStatus } from '#lib/tasks/model';
-import type { IdempotencyRecord, ListQuery, StalePosition, StatusChange, TaskPage, TaskQueue, TaskStore, TransitionResult } from '#lib/tasks/ports';
+import type {
+  IdempotencyRecord,
+  ListQuery,
+  StalePosition,
+  StatusChange,
+  TaskCount,
+  TaskDuration,
+  TaskMetrics,
+  TaskPage,
+  TaskQueue,
+  TaskStore,
+  TransitionResult,
+} from '#lib/tasks/ports';
 import { InvalidCursorError } from '#lib/tasks/errors';
 import { sourcesOf } from '#lib/tasks/transitions';
 

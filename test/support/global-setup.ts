@@ -8,8 +8,9 @@ export const TEST_STACK = {
   // Longer than any invocation takes on a loaded 2-core machine: a batch still at work must not be
   // delivered again beside itself (AWS asks for six times the function timeout; 30 s is that timeout).
   visibilityTimeoutSeconds: 30,
-  // Room for the failure-path test's 24 batches at once.
-  maxConcurrency: 24,
+  // Room for the failure-path test's 24 batches at once, beside the other suites' batches (the test
+  // files run in parallel against this one stack).
+  maxConcurrency: 40,
 };
 
 const state = globalThis as typeof globalThis & { __testStack?: { stack?: LocalStack; users: number } };
