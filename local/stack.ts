@@ -53,6 +53,8 @@ export interface LocalStack {
   env: Record<string, string>;
   definition: ServiceDefinition;
   resources: CreatedResources;
+  /** Starts `instances` warm instances of a function at once (with an empty SQS event), as provisioned concurrency would. */
+  warmUp(functionKey: string, instances: number): Promise<void>;
   /** Stops and restarts the SQS triggers' polling, as disabling and enabling an event source mapping. */
   pauseTriggers(): void;
   resumeTriggers(): void;
@@ -227,6 +229,11 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
       lambdaEndpoint: `http://127.0.0.1:${lambdaPort}`,
       emulatorEndpoints: { dynamodb: dynamo.endpoint, sqs: sqsEmulator.endpoint },
       requestCounts,
+      warmUp: async (functionKey, instances) => {
+        const functionName = `${definition.service}-${stage}-${functionKey}`;
+        // The answer does not matter (an empty batch may be refused): the instance has started either way.
+        await Promise.all(Array.from({ length: instances }, () => invokeFunction(lambda, functionName, { Records: [] }).catch(() => undefined)));
+      },
       pauseTriggers: () => triggers.forEach((trigger) => trigger.pause()),
       resumeTriggers: () => triggers.forEach((trigger) => trigger.resume()),
       env,

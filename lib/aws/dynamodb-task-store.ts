@@ -1,5 +1,7 @@
-import { ConditionalCheckFailedException, TransactionCanceledException } from '@aws-sdk/client-dynamodb';
-import { createHash, randomUUID } from 'node:crypto';
+// The DynamoDB adapter of the TaskStore port: about 300 lines because the port has a dozen operations,
+// each a short method; the item mapping (task-item.ts) and the transition writes (transition-update.ts) live beside it.
+import { ConditionalCheckFailedException, DescribeTableCommand, TransactionCanceledException } from '@aws-sdk/client-dynamodb';
+import { randomUUID } from 'node:crypto';
 import {
   BatchGetCommand,
   BatchWriteCommand,
@@ -12,199 +14,15 @@ import {
   type DynamoDBDocumentClient,
 } from '@aws-sdk/lib-dynamodb';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { DescribeTableCommand } from '@aws-sdk/client-dynamodb';
 import { unmarshall } from '@aws-sdk/util-dynamodb';
 import { DependencyUnavailableError } from '#lib/errors';
 import { chunks, sendChunks, sendUntilDone } from './batch-retry';
 import { callDependency } from './dependency-call';
-import {
-  allDone,
-  decodeCursor,
-  encodeCursor,
-  mergePages,
-  partitionsOf,
-  STATUS_INDEX,
-  statusShard,
-  type IndexKey,
-  type PartitionPage,
-} from './status-index';
-import { TASK_STATUSES, type Task, type TaskError, type TaskStatus } from '#lib/tasks/model';
+import { allDone, decodeCursor, encodeCursor, mergePages, partitionsOf, STATUS_INDEX, type IndexKey, type PartitionPage } from './status-index';
+import { idempotencyItemKey, toItem, toTask, type IdempotencyItem, type TaskItem } from './task-item';
+import { buildTransitionUpdate } from './transition-update';
+import { TASK_STATUSES, type Task, type TaskStatus } from '#lib/tasks/model';
 import type { IdempotencyRecord, ListQuery, StalePosition, StatusChange, TaskPage, TaskStore, TransitionResult } from '#lib/tasks/ports';
-import { sourcesOf } from '#lib/tasks/transitions';
-
-/**
- * The item as stored. Free-form JSON (metadata, payload, result) is kept as JSON text: DynamoDB's
- * number type cannot hold every JSON number the SDK is given, and text keeps exactly what the
- * client sent.
- */
-interface TaskItem {
-  task_id: string;
-  /** Partition key of the status index: `<status>#<shard>`. */
-  status_shard: string;
-  title: string;
-  description: string;
-  status: TaskStatus;
-  metadata_json: string;
-  payload_json?: string;
-  result_json?: string;
-  error?: TaskError;
-  attempts: number;
-  created_at: string;
-  updated_at: string;
-  started_at?: string;
-  completed_at?: string;
-  canceled_at?: string;
-  lease_expires_at?: string;
-  /** When the sweeper last sent the task again: it sends a waiting task at most once per stale period. */
-  requeued_at?: string;
-  /** Names the transition that wrote the item last: how a write retried by the SDK recognizes its own first attempt. */
-  write_id?: string;
-}
-
-/**
- * An idempotency key's record, kept in the tasks table under a key no task id can take (task ids
- * are UUIDs); it has no `status_shard`, so the status index never sees it. `expires_at` is the
- * table's TTL attribute.
- */
-interface IdempotencyItem {
-  task_id: string;
-  fingerprint: string;
-  target_task_id: string;
-  target_created_at: string;
-  expires_at: number;
-}
-
-const idempotencyItemKey = (key: string) => `idempotency#${createHash('sha256').update(key).digest('hex')}`;
-
-export function toItem(task: Task): TaskItem {
-  return {
-    task_id: task.task_id,
-    status_shard: statusShard(task.status, task.task_id),
-    title: task.title,
-    description: task.description,
-    status: task.status,
-    metadata_json: JSON.stringify(task.metadata),
-    ...(task.payload === undefined ? {} : { payload_json: JSON.stringify(task.payload) }),
-    ...(task.result === null ? {} : { result_json: JSON.stringify(task.result) }),
-    ...(task.error === null ? {} : { error: task.error }),
-    attempts: task.attempts,
-    created_at: task.created_at,
-    updated_at: task.updated_at,
-    ...(task.started_at === null ? {} : { started_at: task.started_at }),
-    ...(task.completed_at === null ? {} : { completed_at: task.completed_at }),
-    ...(task.canceled_at === null ? {} : { canceled_at: task.canceled_at }),
-  };
-}
-
-export function toTask(item: TaskItem): Task {
-  return {
-    task_id: item.task_id,
-    title: item.title,
-    description: item.description,
-    status: item.status,
-    metadata: JSON.parse(item.metadata_json),
-    ...(item.payload_json === undefined ? {} : { payload: JSON.parse(item.payload_json) }),
-    result: item.result_json === undefined ? null : JSON.parse(item.result_json),
-    error: item.error ?? null,
-    attempts: item.attempts,
-    created_at: item.created_at,
-    updated_at: item.updated_at,
-    started_at: item.started_at ?? null,
-    completed_at: item.completed_at ?? null,
-    canceled_at: item.canceled_at ?? null,
-  };
-}
-
-interface UpdateParts {
-  set: Record<string, unknown>;
-  remove: string[];
-  /** Extra condition, ANDed with or ORed onto the status condition as `combine` says. */
-  extra?: { expression: string; values: Record<string, unknown>; combine: 'AND' | 'OR' };
-  incrementAttempts?: boolean;
-}
-
-/** What each move writes besides its status; the status condition itself comes from the transition table. */
-function updatePartsOf(change: StatusChange): UpdateParts {
-  const at = change.at.toISOString();
-  switch (change.to) {
-    case 'PROCESSING':
-      return {
-        set: { started_at: at, lease_expires_at: change.leaseExpiresAt.toISOString() },
-        remove: [],
-        incrementAttempts: true,
-        // A worker that died mid-task leaves its lease to run out; the redelivered message then takes the task over.
-        extra: {
-          expression: '(#status = :processing AND lease_expires_at < :now)',
-          values: { ':processing': 'PROCESSING', ':now': at },
-          combine: 'OR',
-        },
-      };
-    case 'COMPLETED':
-      return {
-        set: { completed_at: at, result_json: JSON.stringify(change.result ?? null) },
-        remove: ['lease_expires_at'],
-        extra: { expression: 'attempts = :attempt', values: { ':attempt': change.attempt }, combine: 'AND' },
-      };
-    case 'CANCELED':
-      return { set: { canceled_at: at }, remove: ['lease_expires_at'] };
-    case 'FAILED':
-      return {
-        set: { error: change.error },
-        remove: ['lease_expires_at'],
-        ...(change.unlessLeased
-          ? {
-              extra: {
-                expression: '(attribute_not_exists(lease_expires_at) OR lease_expires_at < :now)',
-                values: { ':now': at },
-                combine: 'AND' as const,
-              },
-            }
-          : {}),
-      };
-  }
-}
-
-export function buildTransitionUpdate(tableName: string, taskId: string, change: StatusChange, writeId: string) {
-  const parts = updatePartsOf(change);
-  const sources = sourcesOf(change.to);
-  const sourceNames = sources.map((_, index) => `:from${index}`);
-  let condition = `#status IN (${sourceNames.join(', ')})`;
-  if (parts.extra) condition = `(${condition}) ${parts.extra.combine} ${parts.extra.expression}`;
-
-  const set = {
-    status: change.to,
-    status_shard: statusShard(change.to, taskId),
-    updated_at: change.at.toISOString(),
-    write_id: writeId,
-    ...parts.set,
-  };
-  const names: Record<string, string> = { '#status': 'status' };
-  const values: Record<string, unknown> = { ...parts.extra?.values };
-  const assignments = Object.entries(set).map(([field, value]) => {
-    names[`#${field}`] = field;
-    values[`:set_${field}`] = value;
-    return `#${field} = :set_${field}`;
-  });
-  sources.forEach((status, index) => (values[sourceNames[index]!] = status));
-
-  let expression = `SET ${assignments.join(', ')}`;
-  if (parts.incrementAttempts) {
-    expression += ' ADD attempts :one';
-    values[':one'] = 1;
-  }
-  if (parts.remove.length > 0) expression += ` REMOVE ${parts.remove.join(', ')}`;
-
-  return new UpdateCommand({
-    TableName: tableName,
-    Key: { task_id: taskId },
-    UpdateExpression: expression,
-    ConditionExpression: condition,
-    ExpressionAttributeNames: names,
-    ExpressionAttributeValues: values,
-    ReturnValues: 'ALL_NEW',
-    ReturnValuesOnConditionCheckFailure: 'ALL_OLD',
-  });
-}
 
 /** BatchWriteItem takes at most 25 requests, BatchGetItem 100 keys. */
 const BATCH_WRITE_LIMIT = 25;

@@ -1,6 +1,6 @@
 /**
  * The dashboard: one self-contained page (no CDN, no build step) that uses only the public API,
- * through relative URLs so it works under any base path. It polls every two seconds.
+ * through relative URLs so it works under any base path. It refreshes two seconds after the previous refresh ended.
  */
 export const DASHBOARD_PAGE = `<!doctype html>
 <html lang="en">
@@ -120,8 +120,11 @@ document.getElementById('tasks').addEventListener('click', async (event) => {
   catch (error) { say('Cancel refused: ' + error.message); }
 });
 
-refresh();
-setInterval(refresh, 2000);
+// The next refresh is scheduled when this one ends: a slow API never gets overlapping refreshes piled on it.
+(async function refreshForever() {
+  await refresh();
+  setTimeout(refreshForever, 2000);
+})();
 </script>
 </body>
 </html>

@@ -28,6 +28,10 @@ export default async function globalSetup() {
   if (process.env.TEST_API_URL) return;
   const stack = await startLocalStack({ ...TEST_STACK, logLevel: 'WARN' });
   state.__testStack.stack = stack;
+  // Warm as many processor instances as the trigger may run at once, before any suite starts (as
+  // provisioned concurrency would): on two cores, dozens of instances starting at the same moment
+  // stall DynamoDB Local for seconds, and the suites run in parallel against this one stack.
+  await stack.warmUp('processTasks', TEST_STACK.maxConcurrency);
   Object.assign(process.env, stack.env, {
     TEST_API_URL: stack.apiUrl,
     TEST_LAMBDA_ENDPOINT: stack.lambdaEndpoint,

@@ -1,0 +1,99 @@
+import { UpdateCommand } from '@aws-sdk/lib-dynamodb';
+import type { StatusChange } from '#lib/tasks/ports';
+import { sourcesOf } from '#lib/tasks/transitions';
+import { statusShard } from './status-index';
+
+/**
+ * The one conditional write of each status move: what the move records, and a condition derived
+ * from the transition table (`sourcesOf`), never written by hand.
+ */
+interface UpdateParts {
+  set: Record<string, unknown>;
+  remove: string[];
+  /** Extra condition, ANDed with or ORed onto the status condition as `combine` says. */
+  extra?: { expression: string; values: Record<string, unknown>; combine: 'AND' | 'OR' };
+  incrementAttempts?: boolean;
+}
+
+/** What each move writes besides its status; the status condition itself comes from the transition table. */
+function updatePartsOf(change: StatusChange): UpdateParts {
+  const at = change.at.toISOString();
+  switch (change.to) {
+    case 'PROCESSING':
+      return {
+        set: { started_at: at, lease_expires_at: change.leaseExpiresAt.toISOString() },
+        remove: [],
+        incrementAttempts: true,
+        // A worker that died mid-task leaves its lease to run out; the redelivered message then takes the task over.
+        extra: {
+          expression: '(#status = :processing AND lease_expires_at < :now)',
+          values: { ':processing': 'PROCESSING', ':now': at },
+          combine: 'OR',
+        },
+      };
+    case 'COMPLETED':
+      return {
+        set: { completed_at: at, result_json: JSON.stringify(change.result ?? null) },
+        remove: ['lease_expires_at'],
+        extra: { expression: 'attempts = :attempt', values: { ':attempt': change.attempt }, combine: 'AND' },
+      };
+    case 'CANCELED':
+      return { set: { canceled_at: at }, remove: ['lease_expires_at'] };
+    case 'FAILED':
+      return {
+        set: { error: change.error },
+        remove: ['lease_expires_at'],
+        ...(change.unlessLeased
+          ? {
+              extra: {
+                expression: '(attribute_not_exists(lease_expires_at) OR lease_expires_at < :now)',
+                values: { ':now': at },
+                combine: 'AND' as const,
+              },
+            }
+          : {}),
+      };
+  }
+}
+
+export function buildTransitionUpdate(tableName: string, taskId: string, change: StatusChange, writeId: string) {
+  const parts = updatePartsOf(change);
+  const sources = sourcesOf(change.to);
+  const sourceNames = sources.map((_, index) => `:from${index}`);
+  let condition = `#status IN (${sourceNames.join(', ')})`;
+  if (parts.extra) condition = `(${condition}) ${parts.extra.combine} ${parts.extra.expression}`;
+
+  const set = {
+    status: change.to,
+    status_shard: statusShard(change.to, taskId),
+    updated_at: change.at.toISOString(),
+    write_id: writeId,
+    ...parts.set,
+  };
+  const names: Record<string, string> = { '#status': 'status' };
+  const values: Record<string, unknown> = { ...parts.extra?.values };
+  const assignments = Object.entries(set).map(([field, value]) => {
+    names[`#${field}`] = field;
+    values[`:set_${field}`] = value;
+    return `#${field} = :set_${field}`;
+  });
+  sources.forEach((status, index) => (values[sourceNames[index]!] = status));
+
+  let expression = `SET ${assignments.join(', ')}`;
+  if (parts.incrementAttempts) {
+    expression += ' ADD attempts :one';
+    values[':one'] = 1;
+  }
+  if (parts.remove.length > 0) expression += ` REMOVE ${parts.remove.join(', ')}`;
+
+  return new UpdateCommand({
+    TableName: tableName,
+    Key: { task_id: taskId },
+    UpdateExpression: expression,
+    ConditionExpression: condition,
+    ExpressionAttributeNames: names,
+    ExpressionAttributeValues: values,
+    ReturnValues: 'ALL_NEW',
+    ReturnValuesOnConditionCheckFailure: 'ALL_OLD',
+  });
+}
