@@ -8,7 +8,7 @@ import { DynamoDBDocumentClient, PutCommand, ScanCommand, UpdateCommand } from '
 import { CreateQueueCommand, DeleteQueueCommand, DeleteMessageBatchCommand, ReceiveMessageCommand, SendMessageCommand, SQSClient } from '@aws-sdk/client-sqs';
 import { LambdaClient } from '@aws-sdk/client-lambda';
 import { LOCAL_CREDENTIALS, LOCAL_REGION } from '../local/emulators';
-import { invokeFunction, startLocalStack, type LocalStack } from '../local/stack';
+import { invokeFunction, startEmbeddedStack, type EmbeddedStack } from '../local/embedded-stack';
 import { ConfigSchema } from '#lib/config';
 import { statusShard } from '#lib/aws/status-index';
 import { DynamoDbTaskStore } from '#lib/aws/dynamodb-task-store';
@@ -63,7 +63,7 @@ const taskBody = (n: number) => ({ title: `bench ${n}`, description: 'benchmark 
  * tried. It writes to a copy of the tasks table (same keys, same status index) and items carry the
  * index's key as the service's do, so DynamoDB Local does the same work for both.
  */
-async function limitResources(stack: LocalStack) {
+async function limitResources(stack: EmbeddedStack) {
   // Sockets enough for every call in flight, so that the client's pool is never what limits the limit.
   const requestHandler = new NodeHttpHandler({ httpAgent: new HttpAgent({ keepAlive: true, maxSockets: 4_000 }) });
   const config = { region: LOCAL_REGION, credentials: LOCAL_CREDENTIALS, requestHandler };
@@ -125,7 +125,7 @@ async function limitResources(stack: LocalStack) {
   return { batch, close };
 }
 
-async function measureLimit(stack: LocalStack) {
+async function measureLimit(stack: EmbeddedStack) {
   const limit = await limitResources(stack);
   const results: Array<{ workers: number; tasksPerSecond: number }> = [];
   for (const workers of [25, 50, 100]) {
@@ -148,7 +148,7 @@ async function measureLimit(stack: LocalStack) {
  * 10 with at most TRIGGER_CONCURRENCY batches in flight, through the minimal calls and nothing else.
  * The end-to-end wall time is compared with this one: the cost of the service's own machinery.
  */
-async function measureLimitInFlight(stack: LocalStack) {
+async function measureLimitInFlight(stack: EmbeddedStack) {
   const limit = await limitResources(stack);
   let started = 0;
   const begin = Date.now();
@@ -218,7 +218,7 @@ async function scanTasks(dynamo: DynamoDBDocumentClient, table: string, since: s
 }
 
 /** 3. End to end: N tasks from the first submit until every one is COMPLETED. */
-async function measureEndToEnd(stack: LocalStack) {
+async function measureEndToEnd(stack: EmbeddedStack) {
   const dynamo = DynamoDBDocumentClient.from(
     new DynamoDBClient({ region: LOCAL_REGION, credentials: LOCAL_CREDENTIALS, endpoint: stack.emulatorEndpoints.dynamodb }),
   );
@@ -304,7 +304,7 @@ function perTask(counts: Record<string, number>, tasks: number) {
 }
 
 /** 4. One batch of 10 tasks through the processor function: its wall time. */
-async function measureProcessorBatch(stack: LocalStack) {
+async function measureProcessorBatch(stack: EmbeddedStack) {
   const dynamo = DynamoDBDocumentClient.from(
     new DynamoDBClient({ region: LOCAL_REGION, credentials: LOCAL_CREDENTIALS, endpoint: stack.emulatorEndpoints.dynamodb }),
   );
@@ -357,11 +357,11 @@ interface Target {
 
 async function main() {
   const startedAt = new Date();
-  let stack: LocalStack | undefined;
+  let stack: EmbeddedStack | undefined;
   let apiUrl = args.endpoint;
   if (!apiUrl) {
     log(`starting the embedded stack (TASK_WORK_MS ${WORK_MS}, trigger concurrency ${TRIGGER_CONCURRENCY} batches)...`);
-    stack = await startLocalStack({ workMs: WORK_MS, maxConcurrency: TRIGGER_CONCURRENCY, logLevel: 'ERROR', echo: process.env.BENCH_ECHO === '1' });
+    stack = await startEmbeddedStack({ workMs: WORK_MS, maxConcurrency: TRIGGER_CONCURRENCY, logLevel: 'ERROR', echo: process.env.BENCH_ECHO === '1' });
     apiUrl = stack.apiUrl;
   }
   try {

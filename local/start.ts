@@ -1,10 +1,10 @@
-import { DEFAULT_TRIGGER_CONCURRENCY, startLocalStack } from './stack';
+import { DEFAULT_TRIGGER_CONCURRENCY, startEmbeddedStack } from './embedded-stack';
 
 /** `npm start`: the whole service on this machine until Ctrl-C. */
 async function main() {
   const numberFromEnv = (name: string) => (process.env[name] === undefined ? undefined : Number(process.env[name]));
   console.log('Starting the embedded stack (DynamoDB Local, SQS emulator, serverless-offline)...');
-  const stack = await startLocalStack({
+  const stack = await startEmbeddedStack({
     port: numberFromEnv('PORT') ?? 3000,
     dynamoDbPort: numberFromEnv('DYNAMODB_PORT') ?? 8000,
     sqsPort: numberFromEnv('SQS_PORT') ?? 9324,

@@ -3,7 +3,7 @@ import { LambdaClient } from '@aws-sdk/client-lambda';
 import { createDocumentClient } from '#lib/aws/clients';
 import { DynamoDbTaskStore } from '#lib/aws/dynamodb-task-store';
 import { newTask, type Task } from '#lib/tasks/model';
-import { invokeFunction } from '../../local/stack';
+import { invokeFunction } from '../../local/embedded-stack';
 import { sqsEvent, sqsRecord } from '../support/events';
 import { eventually, stackEnv, testTimeoutMs, waitMs } from '../support/stack-env';
 

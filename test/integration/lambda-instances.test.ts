@@ -1,7 +1,7 @@
 import { join } from 'node:path';
 import { LambdaClient } from '@aws-sdk/client-lambda';
 import { freePort, startProcess, waitUntilReady, type ManagedProcess } from '../../local/processes';
-import { invokeFunction } from '../../local/stack';
+import { invokeFunction } from '../../local/embedded-stack';
 import { serverlessBin } from '../../local/service-definition';
 import { LOCAL_CREDENTIALS, LOCAL_REGION } from '../../local/emulators';
 

@@ -8,7 +8,7 @@ import { systemClock } from '#lib/clock';
 import { newTask } from '#lib/tasks/model';
 import { createTaskProcessor } from '#lib/tasks/processing';
 import type { TaskWork } from '#lib/tasks/work';
-import { invokeFunction } from '../../local/stack';
+import { invokeFunction } from '../../local/embedded-stack';
 import { InMemoryTaskQueue, silentLogger } from '../support/fakes';
 import { lambdaContext, sqsEvent, sqsRecord } from '../support/events';
 import { eventually, stackEnv } from '../support/stack-env';

@@ -1,4 +1,4 @@
-import { startLocalStack, type LocalStack } from '../../local/stack';
+import { startEmbeddedStack, type EmbeddedStack } from '../../local/embedded-stack';
 
 /** Settings of the stack the integration and end-to-end suites share: short work, quick retries. */
 export const TEST_STACK = {
@@ -13,7 +13,7 @@ export const TEST_STACK = {
   maxConcurrency: 40,
 };
 
-const state = globalThis as typeof globalThis & { __testStack?: { stack?: LocalStack; users: number } };
+const state = globalThis as typeof globalThis & { __testStack?: { stack?: EmbeddedStack; users: number } };
 
 /**
  * Starts the embedded stack once for every project that needs it, unless TEST_API_URL says the
@@ -26,7 +26,7 @@ export default async function globalSetup() {
   }
   state.__testStack = { users: 1 };
   if (process.env.TEST_API_URL) return;
-  const stack = await startLocalStack({ ...TEST_STACK, logLevel: 'WARN' });
+  const stack = await startEmbeddedStack({ ...TEST_STACK, logLevel: 'WARN' });
   state.__testStack.stack = stack;
   // Warm as many processor instances as the trigger may run at once, before any suite starts (as
   // provisioned concurrency would): on two cores, dozens of instances starting at the same moment

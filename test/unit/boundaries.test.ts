@@ -14,7 +14,7 @@ const refused: Array<[string, string, RegExp]> = [
   ['lib/tasks/probe.ts', "import { DynamoDbTaskStore as probe } from '#lib/aws/dynamodb-task-store';", /no adapter/],
   ['lib/tasks/probe.ts', "import { taskService as probe } from '#lib/container';", /no adapter/],
   ['lib/http/probe.ts', "import { handler as probe } from '#functions/submit';", /never imports a handler/],
-  ['lib/aws/probe.ts', "import { startLocalStack as probe } from '../../local/stack';", /never imports the embedded stack/],
+  ['lib/aws/probe.ts', "import { startEmbeddedStack as probe } from '../../local/embedded-stack';", /never imports the embedded stack/],
 ];
 const allowed: Array<[string, string]> = [
   ['lib/tasks/probe.ts', "import { isFinal as probe } from './transitions';"],

@@ -12,7 +12,7 @@ import { readServiceDefinition, serverlessBin, type ServiceDefinition } from './
 import { countRequests } from '#lib/aws/clients';
 import { startQueueTrigger, type BatchInvoker, type QueueTrigger } from './trigger';
 
-export interface LocalStackOptions {
+export interface EmbeddedStackOptions {
   /** API port; unset picks a free one. */
   port?: number;
   /** Emulator ports; unset picks free ones. */
@@ -41,7 +41,7 @@ export interface LocalStackOptions {
   projectRoot?: string;
 }
 
-export interface LocalStack {
+export interface EmbeddedStack {
   apiUrl: string;
   /** The emulators, for tools that talk to them directly (the bench's own bookkeeping). */
   emulatorEndpoints: { dynamodb: string; sqs: string };
@@ -96,7 +96,7 @@ const lambdaInvoker =
  * queues serverless.yml declares, serverless-offline serving the API and the functions, and an
  * SQS trigger per `sqs` event of serverless.yml.
  */
-export async function startLocalStack(options: LocalStackOptions = {}): Promise<LocalStack> {
+export async function startEmbeddedStack(options: EmbeddedStackOptions = {}): Promise<EmbeddedStack> {
   const projectRoot = options.projectRoot ?? process.cwd();
   const stage = options.stage ?? 'local';
   const stops: Array<() => Promise<void>> = [];
