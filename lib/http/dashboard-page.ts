@@ -1,6 +1,6 @@
 /**
  * The dashboard: one self-contained page (no CDN, no build step) that uses only the public API,
- * through relative URLs so it works under any base path. It refreshes two seconds after the previous refresh ended.
+ * through relative URLs so it works under any base path. Its table and counts each refresh two seconds after their previous refresh ended.
  */
 export const DASHBOARD_PAGE = `<!doctype html>
 <html lang="en">
@@ -120,11 +120,16 @@ document.getElementById('tasks').addEventListener('click', async (event) => {
   catch (error) { say('Cancel refused: ' + error.message); }
 });
 
-// The next refresh is scheduled when this one ends: a slow API never gets overlapping refreshes piled on it.
-(async function refreshForever() {
-  await refresh();
-  setTimeout(refreshForever, 2000);
-})();
+// The table and the counts refresh on loops of their own, each two seconds after its previous refresh
+// ended: a slow API never gets refreshes piled on it, and slow counts never hold the table back.
+function every(ms, update) {
+  (async function loop() {
+    try { await update(); } catch (error) { say('Refresh failed: ' + error.message); }
+    setTimeout(loop, ms);
+  })();
+}
+every(2000, refreshTasks);
+every(2000, refreshCounts);
 </script>
 </body>
 </html>

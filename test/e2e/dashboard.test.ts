@@ -61,7 +61,7 @@ describeWithChromium('the dashboard in Chromium', () => {
     // same stack, add tasks of their own.
     const doomed = `Dashboard cancel ${suffix}`;
     await store.create(newTask({ title: doomed, description: 'canceled from the dashboard', metadata: {} }, randomUUID(), new Date(Date.now() + 3_600_000)));
-    await page.locator(`tr:has-text("${doomed}") button.cancel`).click({ timeout: 15_000 });
+    await page.locator(`tr:has-text("${doomed}") button.cancel`).click({ timeout: 25_000 });
     await page.locator(`tr:has-text("${doomed}") td.status.CANCELED`).waitFor({ timeout: 15_000 });
 
     // The submitted task may already be below the newest 20 that "Recent tasks" shows: its completion is read by id.
@@ -70,12 +70,12 @@ describeWithChromium('the dashboard in Chromium', () => {
     await page.waitForFunction(
       "Number(document.querySelector('.count[data-status=COMPLETED] b').textContent.replace('+', '')) > 0",
       undefined,
-      { timeout: 10_000 },
+      { timeout: 25_000 },
     );
     expect(await page.locator('#throughput rect').count()).toBe(30);
 
     mkdirSync(dirname(screenshotPath), { recursive: true });
     await page.screenshot({ path: screenshotPath, fullPage: true });
     expect(existsSync(screenshotPath)).toBe(true);
-  }, 60_000);
+  }, 90_000);
 });
