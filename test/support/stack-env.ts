@@ -19,9 +19,9 @@ export function stackEnv() {
 /**
  * How long a suite waits for the stack to do something (a task to complete): TEST_WAIT_MS, set by
  * `npm run test:localstack` for a slower target (cold containers, the event source mapping's poll
- * backoff), 20 s by default (the suites share one stack and run in parallel). Each test's own timeout (TEST_TIMEOUT_MS) must exceed it.
+ * backoff), 40 s by default (the suites share one stack; a burst of cold instances can stall it for seconds). Each test's own timeout (TEST_TIMEOUT_MS) must exceed it.
  */
-export const waitMs = (atLeast = 20_000) => Math.max(atLeast, Number(process.env.TEST_WAIT_MS ?? 0));
+export const waitMs = (atLeast = 40_000) => Math.max(atLeast, Number(process.env.TEST_WAIT_MS ?? 0));
 /** A test's timeout: at least `ms`, and at least TEST_TIMEOUT_MS. */
 export const testTimeoutMs = (ms: number) => Math.max(ms, Number(process.env.TEST_TIMEOUT_MS ?? 0));
 

@@ -10,7 +10,7 @@ const outputs = {
 
 /** Every wait the suites against a stack make, in ms: `eventually(..., N)` and `waitMs(N)` literals, and the default. */
 function suiteWaits(): number[] {
-  const waits = [20_000];
+  const waits = [40_000];
   for (const folder of ['integration', 'e2e']) {
     const dir = join(__dirname, '..', folder);
     for (const file of readdirSync(dir).filter((name) => name.endsWith('.ts'))) {
