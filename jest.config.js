@@ -20,6 +20,10 @@ const common = {
 };
 
 export default {
+  // One test file at a time: the integration and end-to-end suites share one embedded stack on a
+  // two-core machine, and a heavy suite (240 tasks in 24 batches) running beside another made the
+  // other's waits flaky. In band, each suite has the stack to itself.
+  maxWorkers: 1,
   projects: [
     { ...common, displayName: 'unit', testMatch: ['<rootDir>/test/unit/**/*.test.ts'], setupFiles: ['<rootDir>/test/unit/env.ts'] },
     {
