@@ -58,7 +58,8 @@ export const DASHBOARD_PAGE = `<!doctype html>
 </section>
 <script>
 const STATUSES = ['PENDING', 'PROCESSING', 'COMPLETED', 'FAILED', 'CANCELED'];
-const api = (path, init) => fetch('api/' + path, init).then(async (response) => {
+// A request that never answers must not stall its refresh loop: each gives up after 15 seconds.
+const api = (path, init) => fetch('api/' + path, { ...init, signal: AbortSignal.timeout(15000) }).then(async (response) => {
   const body = await response.json();
   if (!response.ok) throw new Error(body.error ? body.error.code + ': ' + body.error.message : response.status);
   return body;
