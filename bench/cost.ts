@@ -45,8 +45,8 @@ export interface CostInputs {
 
 /**
  * Per million tasks. DynamoDB write units: each item write is one unit (items are under 1 KB),
- * plus the status index: one unit on insert and two (the old key's delete, the new key's put) per
- * status change. Reads: the cancel polls are modelled, not counted, because on AWS each
+ * plus the two list indexes: one unit each on insert, and two on `by-status` (the old key's delete,
+ * the new key's put) per status change; `by-created`'s key never changes. Reads: the cancel polls are modelled, not counted, because on AWS each
  * container polls for its own batch while the embedded stack runs every batch in one process and
  * shares one poll: a task is polled every `cancelPollMs` of its work, an eventually consistent
  * half unit each. The rare list and sweeper queries are left out.
@@ -58,7 +58,7 @@ export function projectCost({ byOperation, workMs, cancelPollMs }: CostInputs) {
     .reduce((sum, [, n]) => sum + n, 0);
   const sends = byOperation['SQS.SendMessageBatch'] ?? 0;
   const itemWrites = op('PutItem') + op('UpdateItem') + op('DeleteItem') + 2 * op('TransactWriteItems') + (API_BATCH_SIZE / 4) * op('BatchWriteItem');
-  const indexWrites = 1 + 2 * op('UpdateItem');
+  const indexWrites = 2 + 2 * op('UpdateItem');
   const cancelPollReads = Math.ceil(workMs / cancelPollMs) * 0.5;
   const million = 1_000_000;
   const common = {
@@ -80,7 +80,7 @@ export function projectCost({ byOperation, workMs, cancelPollMs }: CostInputs) {
       // One SendMessage per task instead of a tenth of a SendMessageBatch.
       sqs: (sqs - sends + 1) * PRICES.sqsPerMillionRequests,
     }),
-    /** What the status index (what `GET /api/tasks?status=` queries) adds to both. */
-    statusIndex: indexWrites * PRICES.dynamoDbPerMillionWriteUnits,
+    /** What the list indexes (what `GET /api/tasks` queries) add to both. */
+    listIndexes: indexWrites * PRICES.dynamoDbPerMillionWriteUnits,
   };
 }

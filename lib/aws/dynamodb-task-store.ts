@@ -18,10 +18,10 @@ import { unmarshall } from '@aws-sdk/util-dynamodb';
 import { DependencyUnavailableError } from '#lib/errors';
 import { chunks, sendChunks, sendUntilDone } from './batch-retry';
 import { callDependency } from './dependency-call';
-import { allDone, decodeCursor, encodeCursor, mergePages, partitionsOf, STATUS_INDEX, type IndexKey, type PartitionPage } from './status-index';
-import { idempotencyItemKey, toItem, toTask, type IdempotencyItem, type TaskItem } from './task-item';
+import { allDone, createdKey, CursorCodec, listIndexFor, mergePages, STATUS_INDEX, statusPartitions, taskIdOf, type ListIndex, type PartitionPage } from './list-indexes';
+import { idempotencyItemKey, SUMMARY_ATTRIBUTES, toItem, toTask, toTaskSummary, type IdempotencyItem, type TaskItem } from './task-item';
 import { buildTransitionUpdate } from './transition-update';
-import { TASK_STATUSES, type Task, type TaskStatus } from '#lib/tasks/model';
+import type { Task, TaskStatus, TaskSummary } from '#lib/tasks/model';
 import type { IdempotencyRecord, ListQuery, StalePosition, StatusChange, TaskPage, TaskStore, TransitionResult } from '#lib/tasks/ports';
 
 /** BatchWriteItem takes at most 25 requests, BatchGetItem 100 keys. */
@@ -30,10 +30,14 @@ const BATCH_GET_LIMIT = 100;
 
 /** The DynamoDB implementation of the task store: one item per task, keyed by `task_id`. */
 export class DynamoDbTaskStore implements TaskStore {
+  private readonly cursors: CursorCodec;
+
   constructor(
     private readonly client: DynamoDBDocumentClient,
     private readonly tableName: string,
-  ) {}
+  ) {
+    this.cursors = new CursorCodec(tableName);
+  }
 
   async create(task: Task): Promise<void> {
     await callDependency('task store', () =>
@@ -177,7 +181,7 @@ export class DynamoDbTaskStore implements TaskStore {
   }
 
   async findUnfinishedCreatedBefore(before: Date, limit: number, after?: StalePosition): Promise<StalePosition[]> {
-    const pages = await Promise.all(partitionsOf(['PENDING', 'PROCESSING']).map((partition) => this.queryStale(partition, before, limit, after)));
+    const pages = await Promise.all(statusPartitions(['PENDING', 'PROCESSING']).map((partition) => this.queryStale(partition, before, limit, after)));
     // Each partition gives its own oldest; the oldest overall come from the merge, not from the shard order.
     return pages
       .flat()
@@ -185,34 +189,29 @@ export class DynamoDbTaskStore implements TaskStore {
       .slice(0, limit);
   }
 
-  /** One partition's oldest keys created before `before`, after `after` (created_at, then task_id). */
+  /** One partition's oldest tasks created before `before`, after `after` in `created_key` order. */
   private async queryStale(partition: string, before: Date, limit: number, after?: StalePosition): Promise<StalePosition[]> {
+    const from = after && createdKey(after.createdAt, after.taskId);
     const result = await callDependency('task store', () =>
       this.client.send(
         new QueryCommand({
           TableName: this.tableName,
           IndexName: STATUS_INDEX,
-          KeyConditionExpression: after
-            ? 'status_shard = :partition AND created_at BETWEEN :from AND :before'
-            : 'status_shard = :partition AND created_at < :before',
-          ExpressionAttributeValues: {
-            ':partition': partition,
-            ':before': before.toISOString(),
-            ...(after ? { ':from': after.createdAt } : {}),
-          },
+          // A created_key of that very instant sorts after the bare timestamp: `<` keeps strictly older tasks.
+          KeyConditionExpression: from
+            ? 'status_shard = :partition AND created_key BETWEEN :from AND :before'
+            : 'status_shard = :partition AND created_key < :before',
+          ExpressionAttributeValues: { ':partition': partition, ':before': before.toISOString(), ...(from ? { ':from': from } : {}) },
           ScanIndexForward: true,
-          // Room for the keys that share `after`'s created_at (tasks of one batch do) and are dropped below.
-          Limit: limit * 2,
+          // One more for `after` itself, which BETWEEN includes and is dropped below.
+          Limit: limit + 1,
         }),
       ),
     );
-    return ((result.Items ?? []) as IndexKey[])
-      .map((key) => ({ taskId: key.task_id, createdAt: key.created_at }))
-      .filter(
-        (key) =>
-          key.createdAt < before.toISOString() &&
-          (!after || key.createdAt > after.createdAt || (key.createdAt === after.createdAt && key.taskId > after.taskId)),
-      );
+    return ((result.Items ?? []) as Array<Pick<TaskItem, 'created_key'>>)
+      .map((item) => item.created_key)
+      .filter((key) => key !== from && key < before.toISOString())
+      .map((key) => ({ taskId: taskIdOf(key), createdAt: key.slice(0, key.indexOf('#')) }));
   }
 
   markRequeued(taskId: string, at: Date, requeuedBefore: Date): Promise<boolean> {
@@ -247,45 +246,45 @@ export class DynamoDbTaskStore implements TaskStore {
   }
 
   async list({ status, limit, cursor }: ListQuery): Promise<TaskPage> {
-    const partitions = partitionsOf(status ? [status] : TASK_STATUSES);
-    const previous = cursor ? decodeCursor(cursor, status) : {};
+    const index = listIndexFor(status);
+    const previous = cursor ? this.cursors.decode(cursor, status) : {};
     const pages = await Promise.all(
-      partitions
+      index.partitions
         .filter((partition) => previous[partition] !== 'done')
-        .map((partition) => {
-          const after = previous[partition];
-          return this.queryPartition(partition, limit, after === 'done' ? undefined : after);
-        }),
+        .map((partition) => this.queryPartition(index, partition, limit, previous[partition])),
     );
     const { keys, positions } = mergePages(pages, previous, limit);
-    const tasks = await this.getMany(keys.map((key) => key.task_id));
+    const tasks = await this.getSummaries(keys.map(taskIdOf));
     return {
-      // The index lags the table a little: a task that changed status since is left to its new status's listing.
+      // The index lags the table a little: a task that left the status since did not have it throughout the walk.
       tasks: status ? tasks.filter((task) => task.status === status) : tasks,
-      nextCursor: allDone(positions, partitions) ? null : encodeCursor(status, positions),
+      nextCursor: allDone(positions, index.partitions) ? null : this.cursors.encode(status, positions),
     };
   }
 
-  private async queryPartition(partition: string, limit: number, after?: IndexKey): Promise<PartitionPage> {
+  private async queryPartition(index: ListIndex, partition: string, limit: number, after?: string): Promise<PartitionPage> {
     const result = await callDependency('task store', () =>
       this.client.send(
         new QueryCommand({
           TableName: this.tableName,
-          IndexName: STATUS_INDEX,
-          KeyConditionExpression: 'status_shard = :partition',
+          IndexName: index.name,
+          KeyConditionExpression: '#partition = :partition',
+          ExpressionAttributeNames: { '#partition': index.partitionKey },
           ExpressionAttributeValues: { ':partition': partition },
           ScanIndexForward: false,
           Limit: limit,
-          ...(after ? { ExclusiveStartKey: { ...after } } : {}),
+          ...(after ? { ExclusiveStartKey: { task_id: taskIdOf(after), [index.partitionKey]: partition, created_key: after } } : {}),
         }),
       ),
     );
-    return { partition, keys: (result.Items ?? []) as IndexKey[], hasMore: result.LastEvaluatedKey !== undefined };
+    const items = (result.Items ?? []) as Array<Pick<TaskItem, 'created_key'>>;
+    return { partition, keys: items.map((item) => item.created_key), hasMore: result.LastEvaluatedKey !== undefined };
   }
 
-  /** The tasks of `taskIds`, read consistently, in the order given. */
-  private async getMany(taskIds: string[]): Promise<Task[]> {
-    const found = new Map((await this.batchGet(taskIds, { consistentRead: true })).map((item) => [item.task_id, toTask(item)]));
+  /** The summaries of `taskIds`, read consistently, in the order given. */
+  private async getSummaries(taskIds: string[]): Promise<TaskSummary[]> {
+    const items = await this.batchGet(taskIds, { consistentRead: true, projection: [...SUMMARY_ATTRIBUTES] });
+    const found = new Map(items.map((item) => [item.task_id, toTaskSummary(item)]));
     return taskIds.flatMap((id) => (found.has(id) ? [found.get(id)!] : []));
   }
 

@@ -1,6 +1,6 @@
 import { createHash } from 'node:crypto';
-import type { Task, TaskError, TaskStatus } from '#lib/tasks/model';
-import { statusShard } from './status-index';
+import type { Task, TaskError, TaskStatus, TaskSummary } from '#lib/tasks/model';
+import { createdKey, listShard, statusShard } from './list-indexes';
 
 /**
  * The item as stored. Free-form JSON (metadata, payload, result) is kept as JSON text: DynamoDB's
@@ -9,8 +9,12 @@ import { statusShard } from './status-index';
  */
 export interface TaskItem {
   task_id: string;
-  /** Partition key of the status index: `<status>#<shard>`. */
+  /** Partition key of the `by-created` index; never changes. */
+  list_shard: string;
+  /** Partition key of the `by-status` index: `<status>#<shard>`. */
   status_shard: string;
+  /** Sort key of both indexes: `<created_at>#<task_id>`. */
+  created_key: string;
   title: string;
   description: string;
   status: TaskStatus;
@@ -49,7 +53,9 @@ export const idempotencyItemKey = (key: string) => `idempotency#${createHash('sh
 export function toItem(task: Task): TaskItem {
   return {
     task_id: task.task_id,
+    list_shard: listShard(task.task_id),
     status_shard: statusShard(task.status, task.task_id),
+    created_key: createdKey(task.created_at, task.task_id),
     title: task.title,
     description: task.description,
     status: task.status,
@@ -68,13 +74,25 @@ export function toItem(task: Task): TaskItem {
 
 export function toTask(item: TaskItem): Task {
   return {
+    ...toTaskSummary(item),
+    ...(item.payload_json === undefined ? {} : { payload: JSON.parse(item.payload_json) }),
+    result: item.result_json === undefined ? null : JSON.parse(item.result_json),
+  };
+}
+
+/** What a summary reads: every attribute but the unbounded payload and result. */
+export const SUMMARY_ATTRIBUTES = [
+  'task_id', 'title', 'description', 'status', 'metadata_json', 'error', 'attempts',
+  'created_at', 'updated_at', 'started_at', 'completed_at', 'canceled_at',
+] as const satisfies ReadonlyArray<keyof TaskItem>;
+
+export function toTaskSummary(item: Pick<TaskItem, (typeof SUMMARY_ATTRIBUTES)[number]>): TaskSummary {
+  return {
     task_id: item.task_id,
     title: item.title,
     description: item.description,
     status: item.status,
     metadata: JSON.parse(item.metadata_json),
-    ...(item.payload_json === undefined ? {} : { payload: JSON.parse(item.payload_json) }),
-    result: item.result_json === undefined ? null : JSON.parse(item.result_json),
     error: item.error ?? null,
     attempts: item.attempts,
     created_at: item.created_at,

@@ -1,7 +1,7 @@
 import { UpdateCommand } from '@aws-sdk/lib-dynamodb';
 import type { StatusChange } from '#lib/tasks/ports';
 import { sourcesOf } from '#lib/tasks/transitions';
-import { statusShard } from './status-index';
+import { statusShard } from './list-indexes';
 
 /**
  * The one conditional write of each status move: what the move records, and a condition derived

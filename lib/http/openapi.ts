@@ -9,6 +9,7 @@ import {
   SubmitTaskSchema,
   SubmittedTaskSchema,
   TaskListSchema,
+  TaskSummarySchema,
   TaskPathSchema,
   TaskSchema,
 } from '#lib/tasks/model';
@@ -53,6 +54,7 @@ function componentSchemas(): Record<string, JsonSchema> {
     ...convert(
       {
         Task: TaskSchema,
+        TaskSummary: TaskSummarySchema,
         TaskList: TaskListSchema,
         SubmittedTask: SubmittedTaskSchema,
         SubmittedBatch: SubmittedBatchSchema,
@@ -129,7 +131,7 @@ export function openApiDocument() {
         get: {
           summary: 'List tasks, newest first',
           parameters: parameters(ListTasksQuerySchema, 'query'),
-          responses: { 200: json('TaskList', 'A page of tasks; next_cursor is null on the last page'), ...errors(400, 503) },
+          responses: { 200: json('TaskList', 'A page of task summaries (no payload, no result: read the task for them); next_cursor is null on the last page'), ...errors(400, 503) },
         },
       },
       '/api/tasks/batch': {

@@ -123,7 +123,11 @@ export const TaskSchema = z.object({
 });
 export type Task = z.infer<typeof TaskSchema>;
 
-export const TaskListSchema = z.object({ tasks: z.array(TaskSchema), next_cursor: z.string().nullable() });
+/** A task in a list: everything but `payload` and `result`, which are unbounded (a page stays far below Lambda's 6 MB). */
+export const TaskSummarySchema = TaskSchema.omit({ payload: true, result: true });
+export type TaskSummary = z.infer<typeof TaskSummarySchema>;
+
+export const TaskListSchema = z.object({ tasks: z.array(TaskSummarySchema), next_cursor: z.string().nullable() });
 
 export const SubmittedTaskSchema = z.object({
   task_id: z.uuid(),

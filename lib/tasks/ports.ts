@@ -1,4 +1,4 @@
-import type { Task, TaskError, TaskMessage, TaskStatus } from './model';
+import type { Task, TaskError, TaskMessage, TaskStatus, TaskSummary } from './model';
 
 /**
  * One status move, with what it records. The store turns each into a single conditional write
@@ -30,7 +30,7 @@ export interface ListQuery {
 
 export interface TaskPage {
   /** Newest first. */
-  tasks: Task[];
+  tasks: TaskSummary[];
   /** Null on the last page. */
   nextCursor: string | null;
 }

@@ -116,15 +116,29 @@ describe('the task API over HTTP, through serverless-offline and the local SQS t
     expect(reused.body.error.code).toBe('IDEMPOTENCY_KEY_REUSED');
   });
 
-  it('lists tasks newest first with a cursor', async () => {
-    const first = await call('GET', '/tasks?limit=2');
-    expect(first.status).toBe(200);
-    expect(first.body.tasks).toHaveLength(2);
-    expect(first.body.tasks[0].created_at >= first.body.tasks[1].created_at).toBe(true);
-    const next = await call('GET', `/tasks?limit=2&cursor=${encodeURIComponent(first.body.next_cursor)}`);
-    expect(next.status).toBe(200);
-    const ids = [...first.body.tasks, ...next.body.tasks].map((t: { task_id: string }) => t.task_id);
-    expect(new Set(ids).size).toBe(ids.length);
+  it('lists each of 35 tasks exactly once, as summaries, in a walk started while they are processed', async () => {
+    const task = (n: number) => ({ title: `walk ${n}`, description: 'd', payload: { n } });
+    const batch = await call('POST', '/tasks/batch', { tasks: Array.from({ length: 30 }, (_, n) => task(n)) });
+    expect(batch.status).toBe(202);
+    const singles = await Promise.all([30, 31, 32, 33, 34].map((n) => submit(task(n))));
+    const ids = [...batch.body.tasks, ...singles.map((s) => s.body)].map((t: { task_id: string }) => t.task_id);
+    const since = (await getTask(ids[0]!)).body.created_at;
+
+    const listed: Array<{ task_id: string; created_at: string }> = [];
+    let path = '/tasks?limit=6';
+    for (let page = 0; page < 200; page++) {
+      const { status, body } = await call('GET', path);
+      expect(status).toBe(200);
+      listed.push(...body.tasks);
+      if (!body.next_cursor || body.tasks.some((t: { created_at: string }) => t.created_at < since)) break;
+      path = `/tasks?limit=6&cursor=${encodeURIComponent(body.next_cursor)}`;
+    }
+    const listedIds = listed.map((t) => t.task_id);
+    expect(new Set(listedIds).size).toBe(listedIds.length);
+    expect(listedIds.filter((id) => ids.includes(id)).sort()).toEqual([...ids].sort());
+    const order = listed.map((t) => t.created_at);
+    expect(order).toEqual([...order].sort().reverse());
+    expect(listed.every((t) => !('payload' in t) && !('result' in t))).toBe(true);
     expect((await call('GET', '/tasks?status=NOPE')).status).toBe(400);
   });
 

@@ -49,15 +49,15 @@ describe('time budgets', () => {
     try {
       const silentSqs = createSqsClient(undefined, silent.endpoint);
       clients.push(silentSqs);
-      const service = createTaskService({ store: healthyStore, queue: new SqsTaskQueue(silentSqs, queueUrl), clock: systemClock, logger: silentLogger });
+      const id = randomUUID();
+      const service = createTaskService({ store: healthyStore, queue: new SqsTaskQueue(silentSqs, queueUrl), clock: systemClock, logger: silentLogger, newId: () => id });
       // 3 s left of a 10 s function: the SDK alone would retry for about 12 s.
       const context = { ...lambdaContext(), getRemainingTimeInMillis: () => 3_000 };
       const response = await createSubmitHandler(service, false)(jsonPost(input), context);
       expect(response.statusCode).toBe(503);
       expect(response.headers?.['Retry-After']).toBe('5');
       expect(JSON.parse(response.body).error.code).toBe('SERVICE_UNAVAILABLE');
-      const [stored] = (await healthyStore.list({ limit: 5 })).tasks.filter((task) => task.title === input.title && task.status === 'FAILED');
-      expect(stored?.error?.code).toBe('ENQUEUE_FAILED');
+      expect(await healthyStore.get(id)).toMatchObject({ status: 'FAILED', error: { code: 'ENQUEUE_FAILED' } });
     } finally {
       await silent.close();
     }
@@ -91,13 +91,13 @@ describe('an idempotent submit whose enqueue fails', () => {
     // The queue does not exist and the store refuses the FAILED marking (an UpdateItem).
     const store = new DynamoDbTaskStore(documentClient((operation) => operation === 'UpdateItem'), tableName);
     const missingQueue = new SqsTaskQueue(sqs, `${queueUrl}-missing`);
-    const service = createTaskService({ store, queue: missingQueue, clock: systemClock, logger: silentLogger });
+    const id = randomUUID();
+    const service = createTaskService({ store, queue: missingQueue, clock: systemClock, logger: silentLogger, newId: () => id });
     const key = `it-${randomUUID()}`;
     await expect(service.submit(input, key)).rejects.toThrow(/unavailable/);
-    const first = (await healthyStore.list({ limit: 10 })).tasks.find((task) => task.title === input.title && task.status === 'PENDING');
+    expect(await healthyStore.get(id)).toMatchObject({ status: 'PENDING' });
     const retried = await createTaskService({ store: healthyStore, queue, clock: systemClock, logger: silentLogger }).submit(input, key);
-    expect(first).toBeDefined();
-    expect(retried.task_id).toBe(first!.task_id);
+    expect(retried.task_id).toBe(id);
   });
 });
 

@@ -1,7 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import { createDocumentClient } from '#lib/aws/clients';
 import { DynamoDbTaskStore } from '#lib/aws/dynamodb-task-store';
-import { newTask, type Task } from '#lib/tasks/model';
+import { newTask, type Task, type TaskStatus, type TaskSummary } from '#lib/tasks/model';
 import { InvalidCursorError } from '#lib/tasks/errors';
 import { stackEnv } from '../support/stack-env';
 
@@ -9,45 +9,107 @@ const client = createDocumentClient();
 const store = new DynamoDbTaskStore(client, stackEnv().tableName);
 afterAll(() => client.destroy());
 
-describe('listing tasks from the sharded status index (DynamoDB Local)', () => {
-  // Created in the future, so they are the newest tasks of the table whatever other suites add.
-  const base = Date.UTC(2099, 0, 1);
-  const ids: string[] = [];
+/**
+ * The contract's Listing guarantee on DynamoDB Local: the tasks of each case are created in the
+ * future, a year after the previous case's, so they are the newest of the table whatever other
+ * suites add, and a walk can stop once it is past them. Status moves happen between pages.
+ */
+describe('list walks (DynamoDB Local)', () => {
+  let year = 2100;
 
-  beforeAll(async () => {
-    for (let n = 0; n < 45; n++) {
-      const id = randomUUID();
-      ids.push(id);
-      await store.create(newTask({ title: `list ${n}`, description: 'd', metadata: {} }, id, new Date(base + n * 1_000)));
+  /** One batch of 30 (they share created_at: the ties) and 5 single submits, all PENDING. */
+  async function submitThirtyFive(): Promise<{ ids: string[]; since: string }> {
+    const base = Date.UTC(year++, 0, 1);
+    const batch = Array.from({ length: 30 }, () => newTask({ title: 'batch', description: 'd', metadata: {}, payload: 'x'.repeat(100) }, randomUUID(), new Date(base)));
+    await store.createMany(batch);
+    const singles: Task[] = [];
+    for (let n = 1; n <= 5; n++) {
+      const single = newTask({ title: `single ${n}`, description: 'd', metadata: {} }, randomUUID(), new Date(base + n * 1_000));
+      await store.create(single);
+      singles.push(single);
     }
-    for (const id of ids.slice(0, 10)) await store.transition(id, { to: 'CANCELED', at: new Date(base + 100_000) });
-  });
+    return { ids: [...batch, ...singles].map((t) => t.task_id), since: new Date(base).toISOString() };
+  }
 
-  async function walk(status: Task['status'] | undefined, limit: number) {
-    const seen: Task[] = [];
+  /** Walks pages of `limit` until past `since`, calling `between` after each page. */
+  async function walk(options: { status?: TaskStatus; limit: number; since: string; between?: (page: number) => Promise<void> }) {
+    const seen: TaskSummary[] = [];
     let cursor: string | undefined;
-    for (let pages = 0; pages < 10_000; pages++) {
-      const page = await store.list({ ...(status ? { status } : {}), limit, ...(cursor ? { cursor } : {}) });
-      seen.push(...page.tasks);
-      if (!page.nextCursor) return seen;
-      cursor = page.nextCursor;
+    for (let page = 0; page < 1_000; page++) {
+      const result = await store.list({ ...(options.status ? { status: options.status } : {}), limit: options.limit, ...(cursor ? { cursor } : {}) });
+      seen.push(...result.tasks);
+      if (!result.nextCursor || result.tasks.some((t) => t.created_at < options.since)) return seen.filter((t) => t.created_at >= options.since);
+      cursor = result.nextCursor;
+      await options.between?.(page);
     }
     throw new Error('the walk did not end');
   }
 
-  it('walks every task of a status exactly once, newest first', async () => {
-    const pending = await walk('PENDING', 7);
-    const ours = pending.filter((t) => ids.includes(t.task_id)).map((t) => t.task_id);
-    expect(ours).toEqual(ids.slice(10).reverse());
-    const canceled = (await walk('CANCELED', 4)).filter((t) => ids.includes(t.task_id)).map((t) => t.task_id);
-    expect(canceled).toEqual(ids.slice(0, 10).reverse());
+  const claim = (id: string) => store.transition(id, { to: 'PROCESSING', at: new Date(), leaseExpiresAt: new Date(Date.now() + 60_000) });
+  const complete = (id: string) => store.transition(id, { to: 'COMPLETED', at: new Date(), attempt: 1, result: { payload_bytes: 1 } });
+  const cancel = (id: string) => store.transition(id, { to: 'CANCELED', at: new Date() });
+
+  const expectEachOnce = (seen: TaskSummary[], ids: string[]) => {
+    const listed = seen.map((t) => t.task_id);
+    expect(new Set(listed).size).toBe(listed.length);
+    // A table reused across runs (LocalStack) may hold an earlier run's tasks of the same year.
+    expect(listed.filter((id) => ids.includes(id)).sort()).toEqual([...ids].sort());
+    const order = seen.map((t) => `${t.created_at}#${t.task_id}`);
+    expect(order).toEqual([...order].sort().reverse());
+  };
+
+  it('lists each of 35 tasks exactly once when nothing moves, ties of one batch included', async () => {
+    const { ids, since } = await submitThirtyFive();
+    expectEachOnce(await walk({ limit: 6, since }), ids);
   });
 
-  it('walks every task of every status, newest first, on the first pages', async () => {
-    const page = await store.list({ limit: 45 });
-    expect(page.tasks.map((t) => t.task_id)).toEqual([...ids].reverse());
-    const order = page.tasks.map((t) => t.created_at);
-    expect(order).toEqual([...order].sort().reverse());
+  it('lists each exactly once while they are claimed page by page', async () => {
+    const { ids, since } = await submitThirtyFive();
+    const order = [...ids].reverse();
+    const seen = await walk({ limit: 6, since, between: async (page) => void (await Promise.all(order.slice(page * 7, page * 7 + 7).map(claim))) });
+    expectEachOnce(seen, ids);
+  });
+
+  it('lists each exactly once while they complete or are canceled page by page', async () => {
+    const { ids, since } = await submitThirtyFive();
+    await Promise.all(ids.map(claim));
+    const seen = await walk({
+      limit: 6,
+      since,
+      between: async (page) => {
+        await Promise.all(ids.slice(page * 6, page * 6 + 5).map(complete));
+        await Promise.all(ids.slice(page * 6 + 5, page * 6 + 6).map(cancel));
+      },
+    });
+    expectEachOnce(seen, ids);
+  });
+
+  it('with a status filter, lists exactly once every task that kept the status and never one twice', async () => {
+    const { ids, since } = await submitThirtyFive();
+    const moved: string[] = [];
+    const seen = await walk({
+      status: 'PENDING',
+      limit: 4,
+      since,
+      between: async (page) => {
+        // Claim tasks on both sides of the walk's position: one it has listed, one ahead of it.
+        const pair = [ids[page * 3], ids[34 - page * 3]].filter((id): id is string => id !== undefined && !moved.includes(id));
+        moved.push(...pair);
+        await Promise.all(pair.map(claim));
+      },
+    });
+    const listed = seen.map((t) => t.task_id);
+    expect(new Set(listed).size).toBe(listed.length);
+    for (const id of ids.filter((id) => !moved.includes(id))) expect(listed).toContain(id);
+    expect(seen.every((t) => t.status === 'PENDING')).toBe(true);
+  });
+
+  it('lists summaries: no payload and no result', async () => {
+    const { since } = await submitThirtyFive();
+    const [first] = await walk({ limit: 1, since });
+    expect(first).not.toHaveProperty('payload');
+    expect(first).not.toHaveProperty('result');
+    expect(first).toMatchObject({ status: 'PENDING', attempts: 0, error: null });
   });
 
   it('refuses a cursor from another filter', async () => {

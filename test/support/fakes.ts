@@ -132,13 +132,13 @@ export class InMemoryTaskStore implements TaskStore {
   async list({ status, limit, cursor }: ListQuery): Promise<TaskPage> {
     this.guard();
     const after = cursor === undefined ? undefined : this.decode(cursor);
-    const key = (task: Task) => `${task.created_at}|${task.task_id}`;
+    const key = (task: Pick<Task, 'created_at' | 'task_id'>) => `${task.created_at}|${task.task_id}`;
     const sorted = [...this.items.values()]
       .map(({ task }) => task)
       .filter((task) => !status || task.status === status)
       .sort((a, b) => key(b).localeCompare(key(a)))
       .filter((task) => after === undefined || key(task) < after);
-    const tasks = sorted.slice(0, limit).map((task) => structuredClone(task));
+    const tasks = sorted.slice(0, limit).map(({ payload, result, ...summary }) => structuredClone(summary));
     const last = tasks.at(-1);
     return { tasks, nextCursor: sorted.length > limit && last ? Buffer.from(key(last)).toString('base64url') : null };
   }

@@ -61,16 +61,27 @@ describe('the packaged CloudFormation template (stage localstack)', () => {
     expect(deadLetters.FunctionName).toEqual({ 'Fn::GetAtt': ['FailDeadLettersLambdaFunction', 'Arn'] });
   });
 
-  it('has the on-demand table keyed by task_id with the sharded status index', () => {
+  it('has the on-demand table keyed by task_id with the two sharded, keys-only list indexes', () => {
     const table = resources.TasksTable!.Properties;
     expect(table).toMatchObject({ BillingMode: 'PAY_PER_REQUEST', KeySchema: [{ AttributeName: 'task_id', KeyType: 'HASH' }] });
-    expect(table.GlobalSecondaryIndexes[0]).toMatchObject({
-      IndexName: 'by-status',
-      KeySchema: [
-        { AttributeName: 'status_shard', KeyType: 'HASH' },
-        { AttributeName: 'created_at', KeyType: 'RANGE' },
-      ],
-    });
+    expect(table.GlobalSecondaryIndexes).toEqual([
+      {
+        IndexName: 'by-created',
+        KeySchema: [
+          { AttributeName: 'list_shard', KeyType: 'HASH' },
+          { AttributeName: 'created_key', KeyType: 'RANGE' },
+        ],
+        Projection: { ProjectionType: 'KEYS_ONLY' },
+      },
+      {
+        IndexName: 'by-status',
+        KeySchema: [
+          { AttributeName: 'status_shard', KeyType: 'HASH' },
+          { AttributeName: 'created_key', KeyType: 'RANGE' },
+        ],
+        Projection: { ProjectionType: 'KEYS_ONLY' },
+      },
+    ]);
   });
 
   it('gives each function its own role, allowing only what it calls', () => {
