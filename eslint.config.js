@@ -14,9 +14,9 @@ const outsideLib = [
 const domainOnly = [
   ...outsideLib,
   { group: ['@aws-sdk/*', '@smithy/*'], message: 'The domain talks to AWS only through its ports (lib/tasks/ports.ts); adapters live in lib/aws/.' },
-  { group: ['@middy/*', 'aws-lambda'], message: 'The domain never sees a Lambda event or a middleware: that is lib/http/ and functions/.' },
+  { group: ['@middy/*', 'aws-lambda'], message: 'The domain never sees a Lambda event or a middleware: that is lib/handlers/ and functions/.' },
   { group: ['@aws-lambda-powertools/*'], message: 'The domain reports through its ports (TaskMetrics, AppLogger), never through Powertools itself.' },
-  { group: ['\\#lib/aws/*', '\\#lib/http/*', '\\#lib/container', '\\#lib/metrics'], message: 'The domain imports no adapter, no HTTP layer and no composition root.' },
+  { group: ['\\#lib/aws/*', '\\#lib/http/*', '\\#lib/handlers/*', '\\#lib/container', '\\#lib/metrics'], message: 'The domain imports no adapter, no handler builder, no HTTP layer and no composition root.' },
 ];
 
 export default tseslint.config(

@@ -1,5 +1,5 @@
 import { taskQueue, taskStore } from '#lib/container';
-import { apiHandler } from '#lib/http/api-handler';
+import { apiHandler } from '#lib/handlers/api';
 import type { TaskQueue, TaskStore } from '#lib/tasks/ports';
 
 /** GET /api/health: 200 when the table and the queue both answer, else the contract's 503. */

@@ -1,5 +1,5 @@
 import { taskService } from '#lib/container';
-import { apiHandler } from '#lib/http/api-handler';
+import { apiHandler } from '#lib/handlers/api';
 import { ListTasksQuerySchema } from '#lib/tasks/model';
 import type { TaskService } from '#lib/tasks/service';
 

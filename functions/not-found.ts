@@ -1,4 +1,4 @@
-import { apiHandler } from '#lib/http/api-handler';
+import { apiHandler } from '#lib/handlers/api';
 import { HttpRequestError } from '#lib/http/errors';
 
 /** Every route the API does not have: the contract's JSON 404 rather than the gateway's own page. */

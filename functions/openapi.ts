@@ -1,4 +1,4 @@
-import { apiHandler } from '#lib/http/api-handler';
+import { apiHandler } from '#lib/handlers/api';
 import { openApiDocument } from '#lib/http/openapi';
 
 // Built once per container: it only depends on the code.

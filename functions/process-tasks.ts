@@ -1,5 +1,5 @@
 import { taskProcessor } from '#lib/container';
-import { sqsBatchHandler } from '#lib/http/sqs-batch';
+import { sqsBatchHandler } from '#lib/handlers/sqs-batch';
 import type { TaskProcessor } from '#lib/tasks/processing';
 
 /** SQS trigger of the task queue: works each task of the batch concurrently; failed records come back with backoff. */

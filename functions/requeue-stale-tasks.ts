@@ -1,15 +1,10 @@
-import middy from '@middy/core';
-import { injectLambdaContext } from '@aws-lambda-powertools/logger/middleware';
-import type { Context } from 'aws-lambda';
 import { requeueStaleTasks } from '#lib/container';
-import { invocationDeadline, withDeadline } from '#lib/deadline';
-import { logger } from '#lib/logger';
-import { publishRecordedMetrics } from '#lib/metrics';
+import { scheduledHandler } from '#lib/handlers/scheduled';
+
+/** Time kept back from the timeout: the sweep stops sending a second before the function would be killed. */
+const SWEEP_RESERVE_MS = 1_000;
 
 /** Scheduled: requeues unfinished tasks whose message was lost (a submit that died between its write and its send, for one). */
-export const createHandler = (sweep: typeof requeueStaleTasks) =>
-  middy((_event: unknown, context: Context) => withDeadline(invocationDeadline(context, 1_000), sweep))
-    .use(injectLambdaContext(logger, { resetKeys: true }))
-    .use(publishRecordedMetrics());
+export const createHandler = (sweep: typeof requeueStaleTasks) => scheduledHandler(SWEEP_RESERVE_MS, sweep);
 
 export const handler = createHandler(requeueStaleTasks);

@@ -72,11 +72,12 @@ function parameters(schema: z.ZodObject, where: 'path' | 'query' | 'header') {
     properties: Record<string, JsonSchema>;
     required?: string[];
   };
-  return Object.entries(json.properties).map(([name, property]) => ({
+  return Object.entries(json.properties).map(([name, { pattern, ...property }]) => ({
     name: where === 'header' ? name.replace(/(^|-)([a-z])/g, (_, dash: string, c: string) => dash + c.toUpperCase()) : name,
     in: where,
     required: where === 'path' || (json.required ?? []).includes(name),
-    schema: property,
+    // A number parsed from the query string's digits is described as the integer it is, not as its text.
+    schema: property.type === 'integer' ? property : { ...property, ...(pattern === undefined ? {} : { pattern }) },
   }));
 }
 

@@ -1,22 +1,25 @@
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
+import type { StaticContent } from '#lib/handlers/static-content';
 
 /**
  * Swagger UI, served by the service itself from the swagger-ui-dist package (no CDN). The files
  * are read from `node_modules/swagger-ui-dist` under the working directory: the project root
  * locally, the package root on Lambda, where `package.patterns` puts them.
  */
-export const SWAGGER_ASSETS: Record<string, string> = {
-  'swagger-ui.css': 'text/css; charset=utf-8',
-  'swagger-ui-bundle.js': 'application/javascript; charset=utf-8',
-};
+// A Map, not an object: a name such as `constructor` or `__proto__` must find nothing.
+const SWAGGER_ASSETS = new Map([
+  ['swagger-ui.css', 'text/css; charset=utf-8'],
+  ['swagger-ui-bundle.js', 'application/javascript; charset=utf-8'],
+]);
 
 const cache = new Map<string, string>();
 
-export function swaggerAsset(name: string): string | undefined {
-  if (!(name in SWAGGER_ASSETS)) return undefined;
+export function swaggerAsset(name: string): StaticContent | undefined {
+  const contentType = SWAGGER_ASSETS.get(name);
+  if (contentType === undefined) return undefined;
   if (!cache.has(name)) cache.set(name, readFileSync(join(process.cwd(), 'node_modules', 'swagger-ui-dist', name), 'utf8'));
-  return cache.get(name);
+  return { body: cache.get(name)!, contentType, cacheControl: 'public, max-age=86400' };
 }
 
 /** The page: relative URLs, so it works under any base path (API Gateway stage, LocalStack). */

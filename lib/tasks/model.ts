@@ -164,12 +164,14 @@ export const MAX_PAGE_SIZE = 100;
 /** `GET /api/tasks` query: status filter, page size, and the cursor of the previous page. */
 export const ListTasksQuerySchema = z.object({
   status: TaskStatusSchema.optional(),
-  limit: z.coerce
-    .number({ error: 'must be a whole number' })
-    .int('must be a whole number')
-    .min(1, 'must be at least 1')
-    .max(MAX_PAGE_SIZE, `must be at most ${MAX_PAGE_SIZE}`)
-    .default(DEFAULT_PAGE_SIZE),
+  // Digits only: Number() would also take `0x10`, `1e1` or ` 5`, which no client means as a page size.
+  limit: z
+    .string()
+    .regex(/^[0-9]{1,3}$/, 'must be a whole number')
+    .transform(Number)
+    .pipe(z.int().min(1, 'must be at least 1').max(MAX_PAGE_SIZE, `must be at most ${MAX_PAGE_SIZE}`))
+    .default(DEFAULT_PAGE_SIZE)
+    .meta({ type: 'integer', minimum: 1, maximum: MAX_PAGE_SIZE, description: `Page size, default ${DEFAULT_PAGE_SIZE}` }),
   cursor: z.string().min(1, 'must not be empty').max(16_384, 'is too long').optional(),
 });
 

@@ -1,7 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import { LambdaClient } from '@aws-sdk/client-lambda';
 import { createHandler } from '#functions/process-tasks';
-import { toReceivedMessage } from '#lib/http/sqs-batch';
+import { toReceivedMessage } from '#lib/handlers/sqs-batch';
 import { createDocumentClient } from '#lib/aws/clients';
 import { DynamoDbTaskStore } from '#lib/aws/dynamodb-task-store';
 import { systemClock } from '#lib/clock';

@@ -13,6 +13,7 @@ const refused: Array<[string, string, RegExp]> = [
   ['lib/tasks/probe.ts', "import { Metrics as probe } from '@aws-lambda-powertools/metrics';", /never through Powertools/],
   ['lib/tasks/probe.ts', "import { DynamoDbTaskStore as probe } from '#lib/aws/dynamodb-task-store';", /no adapter/],
   ['lib/tasks/probe.ts', "import { taskService as probe } from '#lib/container';", /no adapter/],
+  ['lib/tasks/probe.ts', "import { apiHandler as probe } from '#lib/handlers/api';", /no handler builder/],
   ['lib/http/probe.ts', "import { handler as probe } from '#functions/submit';", /never imports a handler/],
   ['lib/aws/probe.ts', "import { startEmbeddedStack as probe } from '../../local/embedded-stack';", /never imports the embedded stack/],
 ];

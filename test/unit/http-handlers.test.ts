@@ -3,7 +3,8 @@ import { createHandler as createGet } from '#functions/get-task';
 import { createHandler as createCancel } from '#functions/cancel-task';
 import { createHandler as createHealth } from '#functions/health';
 import { handler as notFound } from '#functions/not-found';
-import { apiHandler, MAX_BODY_BYTES } from '#lib/http/api-handler';
+import { assets as docAssets } from '#functions/docs';
+import { apiHandler, MAX_BODY_BYTES } from '#lib/handlers/api';
 import { createTaskService } from '#lib/tasks/service';
 import { InMemoryTaskQueue, InMemoryTaskStore, ManualClock, silentLogger } from '../support/fakes';
 import { apiEvent, jsonPost, lambdaContext } from '../support/events';
@@ -105,6 +106,22 @@ describe('POST /api/tasks', () => {
   it.each([['{"title": '], ['not json'], ['{"title":"a",}']])('refuses a body that is not JSON (%s) with 400 INVALID_JSON', async (raw) => {
     const { submit, store } = setup();
     expectContractError(await submit(jsonPost(raw), lambdaContext()), 400, 'INVALID_JSON');
+    expect(store.items.size).toBe(0);
+  });
+
+  it.each([
+    ['Application/JSON'],
+    ['APPLICATION/JSON; charset=UTF-8'],
+    ['application/json ; charset=utf-8'],
+    ['application/problem+json'],
+  ])('matches the JSON media type as RFC 9110 does: %s is JSON', async (type) => {
+    const { submit } = setup();
+    expect((await submit(jsonPost(validBody, { headers: { 'Content-Type': type } }), lambdaContext())).statusCode).toBe(202);
+  });
+
+  it.each([[''], [null]])('refuses an empty body (%j) with 400 INVALID_JSON: it is not JSON', async (raw) => {
+    const { submit, store } = setup();
+    expectContractError(await submit(jsonPost('', { body: raw }), lambdaContext()), 400, 'INVALID_JSON');
     expect(store.items.size).toBe(0);
   });
 
@@ -254,6 +271,19 @@ describe('GET /api/health', () => {
     const context = setup();
     context[which].down = true;
     expectContractError(await context.health(apiEvent(), lambdaContext()), 503, 'SERVICE_UNAVAILABLE');
+  });
+});
+
+describe('GET /api/docs/{asset}', () => {
+  it.each([['constructor'], ['__proto__'], ['toString'], ['hasOwnProperty'], ['../package.json']])('answers %s with the contract 404', async (asset) => {
+    expectContractError(await docAssets(apiEvent({ path: `/api/docs/${asset}`, pathParameters: { asset } }), lambdaContext()), 404, 'NOT_FOUND');
+  });
+
+  it('serves a Swagger UI asset with its media type', async () => {
+    const result = await docAssets(apiEvent({ path: '/api/docs/swagger-ui.css', pathParameters: { asset: 'swagger-ui.css' } }), lambdaContext());
+    expect(result.statusCode).toBe(200);
+    expect(result.headers?.['Content-Type']).toBe('text/css; charset=utf-8');
+    expect(result.body.length).toBeGreaterThan(10_000);
   });
 });
 

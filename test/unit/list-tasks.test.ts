@@ -46,6 +46,10 @@ describe('GET /api/tasks', () => {
     [{ limit: '101' }, 'query.limit'],
     [{ limit: 'ten' }, 'query.limit'],
     [{ limit: '2.5' }, 'query.limit'],
+    [{ limit: '0x10' }, 'query.limit'],
+    [{ limit: '1e1' }, 'query.limit'],
+    [{ limit: ' 5' }, 'query.limit'],
+    [{ limit: '' }, 'query.limit'],
     [{ cursor: 'not-a-cursor' }, 'query.cursor'],
   ])('answers 400 for %j', async (query, path) => {
     const { get } = await setup(1);

@@ -8,7 +8,7 @@ import { createHandler as createCancel } from '#functions/cancel-task';
 import { createHandler as createHealth } from '#functions/health';
 import { handler as openApi } from '#functions/openapi';
 import { assets, page } from '#functions/docs';
-import { MAX_BODY_BYTES } from '#lib/http/api-handler';
+import { MAX_BODY_BYTES } from '#lib/handlers/api';
 import { openApiDocument } from '#lib/http/openapi';
 import { createTaskService } from '#lib/tasks/service';
 import { InMemoryTaskQueue, InMemoryTaskStore, ManualClock, silentLogger } from '../support/fakes';

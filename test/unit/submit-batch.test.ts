@@ -1,5 +1,5 @@
 import { createHandler } from '#functions/submit-batch';
-import { MAX_BODY_BYTES } from '#lib/http/api-handler';
+import { MAX_BODY_BYTES } from '#lib/handlers/api';
 import { createTaskService } from '#lib/tasks/service';
 import { InMemoryTaskQueue, InMemoryTaskStore, ManualClock, silentLogger } from '../support/fakes';
 import { jsonPost, lambdaContext } from '../support/events';

@@ -1,11 +1,8 @@
-import middy from '@middy/core';
 import { BatchProcessor, EventType, processPartialResponse } from '@aws-lambda-powertools/batch';
-import { injectLambdaContext } from '@aws-lambda-powertools/logger/middleware';
 import type { Context, SQSBatchResponse, SQSEvent, SQSRecord } from 'aws-lambda';
 import { DeadlineExceededError, invocationDeadline, withDeadline } from '#lib/deadline';
-import { logger } from '#lib/logger';
-import { publishRecordedMetrics } from '#lib/metrics';
 import { CLEANUP_RESERVE_MS, type ReceivedMessage } from '#lib/tasks/processing';
+import { baseHandler } from './base';
 
 /** Time kept back from the function's timeout to report the batch: the records' clean-up runs before it. */
 export const REPORT_RESERVE_MS = 500;
@@ -29,24 +26,21 @@ export function toReceivedMessage(record: SQSRecord): ReceivedMessage {
  * deadline reports the records it did not finish as failures instead of being killed as a whole.
  */
 export function sqsBatchHandler(handleMessage: (message: ReceivedMessage, signal: AbortSignal) => Promise<unknown>) {
-  return middy<SQSEvent, SQSBatchResponse>()
-    .use(injectLambdaContext(logger, { resetKeys: true }))
-    .use(publishRecordedMetrics())
-    .handler(async (event: SQSEvent, context: Context) => {
-      const deadline = invocationDeadline(context, REPORT_RESERVE_MS);
-      const outOfTime = new AbortController();
-      const timer = setTimeout(() => outOfTime.abort(new DeadlineExceededError()), deadline - CLEANUP_RESERVE_MS - Date.now());
-      // One processor per invocation: its failure list must never be shared by overlapping batches.
-      const processor = new BatchProcessor(EventType.SQS);
-      try {
-        return await withDeadline(deadline, () =>
-          processPartialResponse(event, (record: SQSRecord) => handleMessage(toReceivedMessage(record), outOfTime.signal), processor, {
-            context,
-            throwOnFullBatchFailure: false,
-          }),
-        );
-      } finally {
-        clearTimeout(timer);
-      }
-    });
+  return baseHandler(async (event: SQSEvent, context: Context): Promise<SQSBatchResponse> => {
+    const deadline = invocationDeadline(context, REPORT_RESERVE_MS);
+    const outOfTime = new AbortController();
+    const timer = setTimeout(() => outOfTime.abort(new DeadlineExceededError()), deadline - CLEANUP_RESERVE_MS - Date.now());
+    // One processor per invocation: its failure list must never be shared by overlapping batches.
+    const processor = new BatchProcessor(EventType.SQS);
+    try {
+      return await withDeadline(deadline, () =>
+        processPartialResponse(event, (record: SQSRecord) => handleMessage(toReceivedMessage(record), outOfTime.signal), processor, {
+          context,
+          throwOnFullBatchFailure: false,
+        }),
+      );
+    } finally {
+      clearTimeout(timer);
+    }
+  });
 }

@@ -1,13 +1,13 @@
-import middy from '@middy/core';
+import type middy from '@middy/core';
 import httpHeaderNormalizer from '@middy/http-header-normalizer';
 import httpJsonBodyParser from '@middy/http-json-body-parser';
-import { injectLambdaContext } from '@aws-lambda-powertools/logger/middleware';
 import type { APIGatewayProxyEvent, APIGatewayProxyResult, Context } from 'aws-lambda';
+import contentType from 'content-type';
 import type { z } from 'zod';
 import { invocationDeadline, withDeadline } from '#lib/deadline';
 import { logger } from '#lib/logger';
-import { publishRecordedMetrics } from '#lib/metrics';
-import { HttpRequestError, mapError, type ErrorBody } from './errors';
+import { HttpRequestError, mapError, type ErrorBody } from '#lib/http/errors';
+import { baseHandler } from './base';
 
 /** The contract's limit on a request body, checked on the raw bytes before any parsing. */
 export const MAX_BODY_BYTES = 256 * 1024;
@@ -33,15 +33,19 @@ export interface ApiRequest<S extends ApiSchemas> {
   requestId: string;
 }
 
+/** A JSON `body`, a `raw` text body (its Content-Type in `headers`), or neither (a 304). */
 export interface ApiResponse {
   statusCode: number;
-  body: unknown;
+  body?: unknown;
+  raw?: string;
   headers?: Record<string, string>;
 }
 
 const JSON_HEADERS = { 'Content-Type': 'application/json', 'Cache-Control': 'no-store' };
 
-export function jsonResponse({ statusCode, body, headers }: ApiResponse): APIGatewayProxyResult {
+export function toProxyResult({ statusCode, body, raw, headers }: ApiResponse): APIGatewayProxyResult {
+  if (raw !== undefined) return { statusCode, headers: { 'Cache-Control': 'no-store', ...headers }, body: raw };
+  if (body === undefined) return { statusCode, headers: { 'Cache-Control': 'no-store', ...headers }, body: '' };
   return { statusCode, headers: { ...JSON_HEADERS, ...headers }, body: JSON.stringify(body) };
 }
 
@@ -60,6 +64,26 @@ const bodySizeLimit = (maxBytes: number): middy.MiddlewareObj<APIGatewayProxyEve
   },
 });
 
+/**
+ * Gets a body ready for middy's JSON parser, whose media type test is case-sensitive: the media
+ * type is matched as RFC 9110 says (case-insensitive, parameters allowed), and a missing or empty
+ * body (API Gateway gives `null`) is not JSON, rather than the JSON `null`.
+ */
+const jsonRequestNormalizer = (): middy.MiddlewareObj<APIGatewayProxyEvent, APIGatewayProxyResult> => ({
+  before: ({ event }) => {
+    const header = event.headers?.['content-type'];
+    if (header) {
+      try {
+        // parse() lower-cases the type and the parameter names.
+        event.headers['content-type'] = contentType.format(contentType.parse(header));
+      } catch {
+        // Not a media type at all: left as sent, for the parser's 415.
+      }
+    }
+    if (event.body === null || event.body === '') (event as { body?: string }).body = undefined;
+  },
+});
+
 /** Turns every error into the contract's JSON error; a 5xx is logged with its cause and shows the client nothing of it. */
 const errorResponses = (): middy.MiddlewareObj<APIGatewayProxyEvent, APIGatewayProxyResult> => ({
   onError: (request) => {
@@ -71,7 +95,7 @@ const errorResponses = (): middy.MiddlewareObj<APIGatewayProxyEvent, APIGatewayP
       error: { code: mapped.code, message: mapped.message, details: mapped.details },
       request_id: requestId,
     };
-    request.response = jsonResponse({ statusCode: mapped.statusCode, body, ...(mapped.headers ? { headers: mapped.headers } : {}) });
+    request.response = toProxyResult({ statusCode: mapped.statusCode, body, ...(mapped.headers ? { headers: mapped.headers } : {}) });
   },
 });
 
@@ -100,14 +124,7 @@ export function apiHandler<S extends ApiSchemas>(
   schemas: S,
   handle: (request: ApiRequest<S>) => Promise<ApiResponse>,
 ) {
-  const chain = middy<APIGatewayProxyEvent, APIGatewayProxyResult>()
-    .use(injectLambdaContext(logger, { resetKeys: true }))
-    .use(publishRecordedMetrics())
-    .use(errorResponses())
-    .use(httpHeaderNormalizer());
-  if (schemas.body) chain.use(bodySizeLimit(MAX_BODY_BYTES)).use(httpJsonBodyParser());
-
-  return chain.handler(async (event, context) => {
+  const chain = baseHandler(async (event: APIGatewayProxyEvent, context: Context) => {
     const requestId = requestIdOf(event, context);
     logger.appendKeys({ request_id: requestId });
     const request = {
@@ -117,6 +134,9 @@ export function apiHandler<S extends ApiSchemas>(
       headers: parsePart(schemas.headers, event.headers ?? {}, 'headers'),
       requestId,
     } as ApiRequest<S>;
-    return jsonResponse(await withDeadline(invocationDeadline(context, ANSWER_RESERVE_MS), () => handle(request)));
-  });
+    return toProxyResult(await withDeadline(invocationDeadline(context, ANSWER_RESERVE_MS), () => handle(request)));
+  })
+    .use(errorResponses())
+    .use(httpHeaderNormalizer());
+  return schemas.body ? chain.use(bodySizeLimit(MAX_BODY_BYTES)).use(jsonRequestNormalizer()).use(httpJsonBodyParser()) : chain;
 }
