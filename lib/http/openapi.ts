@@ -2,6 +2,8 @@ import { z } from 'zod';
 import {
   JsonValueSchema,
   SimulateSchema,
+  GetTaskHeadersSchema,
+  GetTaskQuerySchema,
   ListTasksQuerySchema,
   SubmitBatchSchema,
   SubmitHeadersSchema,
@@ -94,6 +96,10 @@ const ERROR_DESCRIPTIONS: Record<number, string> = {
   500: 'INTERNAL_ERROR: a fault of the service; the log has the details under the same request_id',
   503: 'SERVICE_UNAVAILABLE: a dependency did not answer; retry after Retry-After seconds',
 };
+const READ_HEADERS = {
+  ETag: { description: 'Strong; changes whenever the task changes', schema: { type: 'string' } },
+  'Cache-Control': { description: '`no-cache` while the task is unfinished; `private, max-age=86400, immutable` once it is final', schema: { type: 'string' } },
+};
 const RETRY_AFTER = { 'Retry-After': { description: 'Seconds to wait before retrying', schema: { type: 'integer' } } };
 
 /** The given statuses, and 500, which any route answers for a fault of its own. */
@@ -147,9 +153,13 @@ export function openApiDocument() {
       },
       '/api/tasks/{task_id}': {
         get: {
-          summary: 'Get a task',
-          parameters: parameters(TaskPathSchema, 'path'),
-          responses: { 200: json('Task', 'The task'), ...errors(400, 404, 503) },
+          summary: 'Get a task; with wait, hold the answer until it is final or changes',
+          parameters: [...parameters(TaskPathSchema, 'path'), ...parameters(GetTaskQuerySchema, 'query'), ...parameters(GetTaskHeadersSchema, 'header')],
+          responses: {
+            200: { ...json('Task', 'The task'), headers: READ_HEADERS },
+            304: { description: 'Not modified: If-None-Match names the current ETag (no body)', headers: READ_HEADERS },
+            ...errors(400, 404, 503),
+          },
         },
       },
       '/api/tasks/{task_id}/cancel': {

@@ -158,18 +158,45 @@ export function newTask(input: SubmitTaskInput, taskId: string, now: Date): Task
   };
 }
 
+/**
+ * A whole number from a query string, digits only: Number() would also take `0x10`, `1e1` or ` 5`,
+ * which no client means as a count.
+ */
+const wholeNumberParameter = (min: number, max: number) =>
+  z
+    .string()
+    .regex(/^[0-9]{1,6}$/, 'must be a whole number')
+    .transform(Number)
+    .pipe(z.int().min(min, `must be at least ${min}`).max(max, `must be at most ${max}`));
+
+export const MAX_WAIT_SECONDS = 20;
+
+/** `GET /api/tasks/{task_id}` query: `wait` holds the answer until the task is final or changes. */
+export const GetTaskQuerySchema = z.object({
+  wait: wholeNumberParameter(1, MAX_WAIT_SECONDS)
+    .optional()
+    .meta({
+      type: 'integer',
+      minimum: 1,
+      maximum: MAX_WAIT_SECONDS,
+      description:
+        'Seconds to hold the answer until the task is final or, with If-None-Match, until its ETag differs from that one; ' +
+        'then the task as it stands (304 if If-None-Match still matches).',
+    }),
+});
+
+/** Headers of a read, as normalized (lower-case names). */
+export const GetTaskHeadersSchema = z.object({
+  'if-none-match': z.string().max(1_024, 'is too long').optional().meta({ description: 'An ETag from an earlier answer: 304 while the task still has it' }),
+});
+
 export const DEFAULT_PAGE_SIZE = 20;
 export const MAX_PAGE_SIZE = 100;
 
 /** `GET /api/tasks` query: status filter, page size, and the cursor of the previous page. */
 export const ListTasksQuerySchema = z.object({
   status: TaskStatusSchema.optional(),
-  // Digits only: Number() would also take `0x10`, `1e1` or ` 5`, which no client means as a page size.
-  limit: z
-    .string()
-    .regex(/^[0-9]{1,3}$/, 'must be a whole number')
-    .transform(Number)
-    .pipe(z.int().min(1, 'must be at least 1').max(MAX_PAGE_SIZE, `must be at most ${MAX_PAGE_SIZE}`))
+  limit: wholeNumberParameter(1, MAX_PAGE_SIZE)
     .default(DEFAULT_PAGE_SIZE)
     .meta({ type: 'integer', minimum: 1, maximum: MAX_PAGE_SIZE, description: `Page size, default ${DEFAULT_PAGE_SIZE}` }),
   cursor: z.string().min(1, 'must not be empty').max(16_384, 'is too long').optional(),

@@ -1,6 +1,7 @@
 import { createHash, randomUUID } from 'node:crypto';
 import type { Clock } from '#lib/clock';
-import { withReserve } from '#lib/deadline';
+import { remainingMs, withReserve } from '#lib/deadline';
+import { setTimeout as sleep } from 'node:timers/promises';
 import type { AppLogger } from '#lib/logger';
 import { IdempotencyKeyReusedError, TaskNotCancelableError, TaskNotFoundError } from './errors';
 import {
@@ -20,7 +21,11 @@ export interface TaskServiceDeps {
   logger: AppLogger;
   metrics?: TaskMetrics;
   newId?: () => string;
+  /** How often a waiting read looks at the task again: one consistent read each. */
+  waitPollMs?: number;
 }
+
+export const DEFAULT_WAIT_POLL_MS = 500;
 
 /** Time a submit keeps back from its budget to undo what it stored when the rest cannot be done. */
 export const UNDO_RESERVE_MS = 1_500;
@@ -44,7 +49,13 @@ export function fingerprintOf(input: SubmitTaskInput): string {
 }
 
 /** The client-facing use cases: submit, read, list and cancel. */
-export function createTaskService({ store, queue, clock, logger, metrics = noMetrics, newId = randomUUID }: TaskServiceDeps) {
+export function createTaskService({ store, queue, clock, logger, metrics = noMetrics, newId = randomUUID, waitPollMs = DEFAULT_WAIT_POLL_MS }: TaskServiceDeps) {
+  const read = async (taskId: string): Promise<Task> => {
+    const task = await store.get(taskId);
+    if (!task) throw new TaskNotFoundError(taskId);
+    return task;
+  };
+
   /**
    * A stored task whose submit could not be completed must never run: it becomes FAILED, from
    * PENDING or from PROCESSING (a worker that already claimed it stops, and its completion is refused).
@@ -134,9 +145,20 @@ export function createTaskService({ store, queue, clock, logger, metrics = noMet
       return { tasks: tasks.map((task) => ({ task_id: task.task_id, status: 'PENDING' as const })) };
     },
 
-    async get(taskId: string): Promise<Task> {
-      const task = await store.get(taskId);
-      if (!task) throw new TaskNotFoundError(taskId);
+    get: read,
+
+    /**
+     * The task once `settled(task)` holds, or as it stands after `waitMs` or when the invocation's
+     * time runs out, whichever comes first: what a client long-polls on instead of polling itself.
+     */
+    async waitFor(taskId: string, settled: (task: Task) => boolean, waitMs: number): Promise<Task> {
+      let task = await read(taskId);
+      for (let polls = Math.floor(waitMs / waitPollMs); polls > 0 && !settled(task); polls--) {
+        const left = remainingMs();
+        if (left !== undefined && left < waitPollMs * 2) break;
+        await sleep(waitPollMs);
+        task = await read(taskId);
+      }
       return task;
     },
 

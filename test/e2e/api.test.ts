@@ -170,6 +170,32 @@ describe('the task API over HTTP, through serverless-offline and the local SQS t
     expect(response.status).toBe(202);
   });
 
+  it('follows a task with one waiting call per change, ETags and 304s', async () => {
+    const { body: submitted } = await submit();
+    const first = await getTask(submitted.task_id);
+    let etag = first.headers.get('etag')!;
+    expect(etag).toMatch(/^".+"$/);
+    expect(first.headers.get('cache-control')).toBe('no-cache');
+    expect((await call('GET', `/tasks/${submitted.task_id}`, undefined, { 'If-None-Match': etag })).status).toBe(304);
+
+    const seen = [first.body.status];
+    for (let calls = 0; calls < 5 && seen.at(-1) !== 'COMPLETED'; calls++) {
+      const next = await call('GET', `/tasks/${submitted.task_id}?wait=20`, undefined, { 'If-None-Match': etag });
+      if (next.status === 304) continue;
+      expect(next.status).toBe(200);
+      expect(next.headers.get('etag')).not.toBe(etag);
+      etag = next.headers.get('etag')!;
+      seen.push(next.body.status);
+    }
+    expect(seen.at(-1)).toBe('COMPLETED');
+    const final = await call('GET', `/tasks/${submitted.task_id}?wait=20`);
+    expect(final.headers.get('cache-control')).toBe('private, max-age=86400, immutable');
+    const notModified = await call('GET', `/tasks/${submitted.task_id}`, undefined, { 'If-None-Match': etag });
+    expect(notModified.status).toBe(304);
+    expect(notModified.body).toBeUndefined();
+    expect((await call('GET', `/tasks/${submitted.task_id}?wait=0`)).status).toBe(400);
+  });
+
   it('serves the OpenAPI document and Swagger UI with its assets, no CDN', async () => {
     const doc = await call('GET', '/openapi.json');
     expect(doc.status).toBe(200);

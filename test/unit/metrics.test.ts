@@ -51,7 +51,7 @@ describe('publishing recorded metrics', () => {
   it('writes one EMF line when the invocation recorded metrics, and nothing (no warning either) when it recorded none', async () => {
     const publish = jest.spyOn(metrics, 'publishStoredMetrics');
     const warn = jest.spyOn(logger, 'warn');
-    const get = createGet({ get: async () => Promise.reject(new Error('not reached')) });
+    const get = createGet({ get: async () => Promise.reject(new Error('not reached')), waitFor: async () => Promise.reject(new Error('not reached')) });
 
     const refused = await get(apiEvent({ pathParameters: { task_id: 'not-a-uuid' } }), lambdaContext());
     expect(refused.statusCode).toBe(400);
