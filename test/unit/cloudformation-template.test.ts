@@ -1,4 +1,4 @@
-import { execFileSync } from 'node:child_process';
+import { spawnSync } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -12,35 +12,38 @@ import { join } from 'node:path';
 type Json = any;
 type Resource = { Type: string; Properties: Record<string, Json> };
 let resources: Record<string, Resource>;
-const byType = (type: string) => Object.entries(resources).filter(([, r]) => r.Type === type);
+const byType = (type: string, from = resources) => Object.entries(from).filter(([, r]) => r.Type === type);
 const policyOf = (roleId: string) =>
   resources[roleId]!.Properties.Policies.flatMap((p: Json) => p.PolicyDocument.Statement) as Array<{
     Action: string[];
     Resource: unknown;
   }>;
 
-beforeAll(() => {
+/** `serverless package` for a stage, offline with placeholder credentials: the template's resources. */
+function packageTemplate(stage: string, env: Record<string, string> = {}): Record<string, Resource> {
   const out = mkdtempSync(join(tmpdir(), 'task-service-package-'));
   try {
-    execFileSync(
-      process.execPath,
-      ['node_modules/serverless/bin/serverless.js', 'package', '--stage', 'localstack', '--package', out],
-      {
-        env: {
-          ...process.env,
-          AWS_ACCESS_KEY_ID: 'offline',
-          AWS_SECRET_ACCESS_KEY: 'offline',
-          SLS_TELEMETRY_DISABLED: '1',
-          // Its own build folder: the embedded stack of other suites may be running from `.esbuild`.
-          ESBUILD_WORK_FOLDER: `.esbuild-package-test/${process.pid}`,
-        },
-        stdio: 'pipe',
+    const run = spawnSync(process.execPath, ['node_modules/serverless/bin/serverless.js', 'package', '--stage', stage, '--package', out], {
+      env: {
+        ...process.env,
+        AWS_ACCESS_KEY_ID: 'offline',
+        AWS_SECRET_ACCESS_KEY: 'offline',
+        SLS_TELEMETRY_DISABLED: '1',
+        // Its own build folder: the embedded stack of other suites may be running from `.esbuild`.
+        ESBUILD_WORK_FOLDER: `.esbuild-package-test/${process.pid}`,
+        ...env,
       },
-    );
-    resources = JSON.parse(readFileSync(join(out, 'cloudformation-template-update-stack.json'), 'utf8')).Resources;
+      encoding: 'utf8',
+    });
+    if (run.status !== 0) throw new Error(`serverless package failed:\n${run.stdout}\n${run.stderr}`);
+    return JSON.parse(readFileSync(join(out, 'cloudformation-template-update-stack.json'), 'utf8')).Resources;
   } finally {
     rmSync(out, { recursive: true, force: true });
   }
+}
+
+beforeAll(() => {
+  resources = packageTemplate('localstack');
 }, 120_000);
 
 describe('the packaged CloudFormation template (stage localstack)', () => {
@@ -110,5 +113,57 @@ describe('the packaged CloudFormation template (stage localstack)', () => {
         }
       }
     }
+  });
+});
+
+describe('the packaged API of a deployed stage (stage dev)', () => {
+  let deployed: Record<string, Resource>;
+  beforeAll(() => {
+    const { API_AUTH: _auth, ...rest } = process.env;
+    process.env = rest;
+    deployed = packageTemplate('dev');
+  }, 120_000);
+
+  const methods = (from: Record<string, Resource>) =>
+    byType('AWS::ApiGateway::Method', from).map(([id, r]) => ({ id, method: r.Properties.HttpMethod, auth: r.Properties.AuthorizationType }));
+
+  it('is closed by default: every task endpoint requires IAM (SigV4); health, docs and unknown routes stay open', () => {
+    const all = methods(deployed);
+    const task = all.filter(({ id, method }) => /^ApiGatewayMethodApiTasks/.test(id) && method !== 'ANY');
+    expect(task.map((m) => m.id).sort()).toEqual([
+      'ApiGatewayMethodApiTasksBatchPost',
+      'ApiGatewayMethodApiTasksGet',
+      'ApiGatewayMethodApiTasksPost',
+      'ApiGatewayMethodApiTasksTaskidVarCancelPost',
+      'ApiGatewayMethodApiTasksTaskidVarGet',
+    ]);
+    for (const m of task) expect(m.auth).toBe('AWS_IAM');
+    for (const m of all.filter((m) => !task.includes(m))) expect(m.auth).toBe('NONE');
+    expect(methods(resources).every((m) => m.auth === 'NONE')).toBe(true);
+  });
+
+  it('opens only with API_AUTH=none, and refuses to deploy with any other value', () => {
+    expect(methods(packageTemplate('dev', { API_AUTH: 'none' })).every((m) => m.auth === 'NONE')).toBe(true);
+    expect(() => packageTemplate('dev', { API_AUTH: 'nope' })).toThrow(/taskApiAuthorizer/);
+  }, 120_000);
+
+  it('sends every unknown method of a known path to the JSON 404, so a missing token only means unsigned: 403 FORBIDDEN', () => {
+    const any = new Set(methods(deployed).filter((m) => m.method === 'ANY').map((m) => m.id.replace(/Any$/, '')));
+    for (const { id } of methods(deployed).filter((m) => m.method !== 'ANY')) expect(any).toContain(id.replace(/(Get|Post)$/, ''));
+    const responses = Object.fromEntries(byType('AWS::ApiGateway::GatewayResponse', deployed).map(([, r]) => [r.Properties.ResponseType, r.Properties]));
+    for (const type of ['MISSING_AUTHENTICATION_TOKEN', 'INVALID_SIGNATURE', 'EXPIRED_TOKEN', 'ACCESS_DENIED']) {
+      expect(responses[type]).toMatchObject({ StatusCode: '403' });
+      expect(JSON.parse(responses[type].ResponseTemplates['application/json'].replace('$context.requestId', 'r'))).toMatchObject({ error: { code: 'FORBIDDEN' } });
+    }
+    expect(responses.THROTTLED).toMatchObject({ StatusCode: '429', ResponseParameters: { 'gatewayresponse.header.Retry-After': "'1'" } });
+    expect(responses.THROTTLED.ResponseTemplates['application/json']).toContain('"code":"TOO_MANY_REQUESTS"');
+  });
+
+  it('throttles the stage, and deploys the API only once its gateway responses exist', () => {
+    const [[, deployment]] = byType('AWS::ApiGateway::Deployment', deployed) as [[string, Resource & { DependsOn: string[] }]];
+    expect(deployment.Properties.StageDescription).toEqual({ ThrottlingRateLimit: 100, ThrottlingBurstLimit: 200 });
+    const responses = byType('AWS::ApiGateway::GatewayResponse', deployed).map(([id]) => id);
+    expect(responses.length).toBeGreaterThanOrEqual(7);
+    expect(deployment.DependsOn).toEqual(expect.arrayContaining(responses));
   });
 });
