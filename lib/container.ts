@@ -9,6 +9,7 @@ import { createTaskProcessor } from '#lib/tasks/processing';
 import { createTaskService } from '#lib/tasks/service';
 import { createStaleTaskSweeper } from '#lib/tasks/sweeper';
 import { simulatedWork } from '#lib/tasks/work';
+import { tracer } from '#lib/tracer';
 
 /**
  * The composition root: configuration, SDK clients and adapters are made once per Lambda
@@ -16,8 +17,9 @@ import { simulatedWork } from '#lib/tasks/work';
  */
 export const config = loadConfig();
 
-export const taskStore = new DynamoDbTaskStore(createDocumentClient(countAwsRequest), config.TASKS_TABLE);
-export const taskQueue = new SqsTaskQueue(createSqsClient(countAwsRequest), config.TASKS_QUEUE_URL);
+// Where X-Ray is active, every DynamoDB and SQS call is a subsegment of the invocation's trace.
+export const taskStore = new DynamoDbTaskStore(tracer.captureAWSv3Client(createDocumentClient(countAwsRequest)), config.TASKS_TABLE);
+export const taskQueue = new SqsTaskQueue(tracer.captureAWSv3Client(createSqsClient(countAwsRequest)), config.TASKS_QUEUE_URL);
 
 export const taskService = createTaskService({
   store: taskStore,

@@ -1,3 +1,4 @@
+import { appendFileSync } from 'node:fs';
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { InvokeCommand, LambdaClient } from '@aws-sdk/client-lambda';
 import { SQSClient } from '@aws-sdk/client-sqs';
@@ -35,6 +36,8 @@ export interface EmbeddedStackOptions {
   echo?: boolean;
   /** With `echo`: print the functions' CloudWatch EMF metrics lines too (one per invocation), not only their logs. */
   showMetrics?: boolean;
+  /** Append serverless-offline's output (the functions' log lines) to this file: what the tests read the logs from. */
+  logFile?: string;
   /** Start with the SQS triggers paused (`resumeTriggers` starts them): a task then waits for `serverless invoke local`. */
   triggersPaused?: boolean;
   stage?: string;
@@ -167,7 +170,12 @@ export async function startEmbeddedStack(options: EmbeddedStackOptions = {}): Pr
         ...(options.staleTaskSeconds === undefined ? {} : { STALE_TASK_SECONDS: String(options.staleTaskSeconds) }),
       },
       options.echo ? (line) => options.showMetrics === true || !line.includes('{"_aws"') : false,
-      requestCounts.addFromLogLine,
+      options.logFile === undefined
+        ? requestCounts.addFromLogLine
+        : (line) => {
+            requestCounts.addFromLogLine(line);
+            appendFileSync(options.logFile!, `${line}\n`);
+          },
     );
     stops.push(() => offline.stop());
     const apiUrl = `http://127.0.0.1:${apiPort}/api`;

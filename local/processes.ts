@@ -34,11 +34,14 @@ export function startProcess(
   env: NodeJS.ProcessEnv,
   /** Print the process's output here: every line, or the lines this answers true for. */
   echo: boolean | ((line: string) => boolean) = false,
-  onStdoutLine?: (line: string) => void,
+  /** Called with every line of its output, stdout and stderr (a function's WARN and ERROR lines go to stderr). */
+  onOutputLine?: (line: string) => void,
   cwd?: string,
 ): ManagedProcess {
   const child = spawn(command, args, { env, stdio: ['ignore', 'pipe', 'pipe'], ...(cwd ? { cwd } : {}) });
-  if (onStdoutLine && child.stdout) createInterface({ input: child.stdout, crlfDelay: Infinity }).on('line', onStdoutLine);
+  if (onOutputLine) {
+    for (const stream of [child.stdout, child.stderr]) if (stream) createInterface({ input: stream, crlfDelay: Infinity }).on('line', onOutputLine);
+  }
   let stopping = false;
   if (echo) {
     const shown = typeof echo === 'function' ? echo : () => true;

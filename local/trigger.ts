@@ -55,7 +55,13 @@ export function toSqsRecord(message: Message, queueArn: string, region: string):
       SenderId: attributes.SenderId ?? 'local',
       ApproximateFirstReceiveTimestamp: attributes.ApproximateFirstReceiveTimestamp ?? String(Date.now()),
     },
-    messageAttributes: {},
+    // In the shape Lambda gives them (camel case), as the handlers read them on AWS.
+    messageAttributes: Object.fromEntries(
+      Object.entries(message.MessageAttributes ?? {}).map(([name, value]) => [
+        name,
+        { dataType: value.DataType ?? 'String', ...(value.StringValue === undefined ? {} : { stringValue: value.StringValue }), stringListValues: [], binaryListValues: [] },
+      ]),
+    ),
     md5OfBody: message.MD5OfBody ?? '',
     eventSource: 'aws:sqs',
     eventSourceARN: queueArn,
@@ -112,7 +118,11 @@ export function startQueueTrigger(options: QueueTriggerOptions): QueueTrigger {
       await options.sqs.send(
         new SendMessageBatchCommand({
           QueueUrl: redrive.deadLetterQueueUrl,
-          Entries: dead.map((message, index) => ({ Id: String(index), MessageBody: message.Body ?? '' })),
+          Entries: dead.map((message, index) => ({
+            Id: String(index),
+            MessageBody: message.Body ?? '',
+            ...(message.MessageAttributes ? { MessageAttributes: message.MessageAttributes } : {}),
+          })),
         }),
       );
       await deleteAll(dead);
@@ -151,6 +161,7 @@ export function startQueueTrigger(options: QueueTriggerOptions): QueueTrigger {
             // ApproximateReceiveCount is what the processor's backoff reads; the emulator answers only the older AttributeNames.
             AttributeNames: ['All'],
             MessageSystemAttributeNames: ['All'],
+            MessageAttributeNames: ['All'],
           }),
           { abortSignal: stopping.signal },
         );

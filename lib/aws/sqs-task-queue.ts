@@ -7,11 +7,21 @@ import {
 } from '@aws-sdk/client-sqs';
 import { chunks, sendChunks, sendUntilDone } from './batch-retry';
 import { callDependency } from './dependency-call';
+import { currentTrace } from '#lib/trace';
 import type { TaskMessage } from '#lib/tasks/model';
 import type { TaskQueue } from '#lib/tasks/ports';
 
 /** SendMessageBatch takes at most ten entries. */
 const SQS_BATCH_LIMIT = 10;
+
+/** The message attribute that carries the W3C trace of the request that queued the task. */
+export const TRACEPARENT_ATTRIBUTE = 'traceparent';
+
+/** The current trace, as the attributes of a message sent now. */
+function traceAttributes() {
+  const trace = currentTrace();
+  return trace ? { MessageAttributes: { [TRACEPARENT_ATTRIBUTE]: { DataType: 'String', StringValue: trace.traceparent } } } : {};
+}
 
 /** The SQS implementation of the task queue. */
 export class SqsTaskQueue implements TaskQueue {
@@ -22,15 +32,16 @@ export class SqsTaskQueue implements TaskQueue {
 
   async enqueue(message: TaskMessage): Promise<void> {
     await callDependency('task queue', () =>
-      this.client.send(new SendMessageCommand({ QueueUrl: this.queueUrl, MessageBody: JSON.stringify(message) })),
+      this.client.send(new SendMessageCommand({ QueueUrl: this.queueUrl, MessageBody: JSON.stringify(message), ...traceAttributes() })),
     );
   }
 
   async enqueueAll(messages: TaskMessage[]): Promise<void> {
+    const attributes = traceAttributes();
     await sendChunks(chunks(messages, SQS_BATCH_LIMIT), (chunk) =>
       sendUntilDone(
         'task queue',
-        chunk.map((message, index) => ({ Id: String(index), MessageBody: JSON.stringify(message) })),
+        chunk.map((message, index) => ({ Id: String(index), MessageBody: JSON.stringify(message), ...attributes })),
         async (entries) => {
           const { Failed } = await callDependency('task queue', () =>
             this.client.send(new SendMessageBatchCommand({ QueueUrl: this.queueUrl, Entries: entries })),

@@ -7,7 +7,8 @@ import type { z } from 'zod';
 import { invocationDeadline, withDeadline } from '#lib/deadline';
 import { logger } from '#lib/logger';
 import { HttpRequestError, mapError, type ErrorBody } from '#lib/http/errors';
-import { baseHandler } from './base';
+import { traceFrom } from '#lib/trace';
+import { baseHandler, traced } from './base';
 
 /** The contract's limit on a request body, checked on the raw bytes before any parsing. */
 export const MAX_BODY_BYTES = 256 * 1024;
@@ -138,5 +139,12 @@ export function apiHandler<S extends ApiSchemas>(
   })
     .use(errorResponses())
     .use(httpHeaderNormalizer());
-  return schemas.body ? chain.use(bodySizeLimit(MAX_BODY_BYTES)).use(jsonRequestNormalizer()).use(httpJsonBodyParser()) : chain;
+  if (schemas.body) chain.use(bodySizeLimit(MAX_BODY_BYTES)).use(jsonRequestNormalizer()).use(httpJsonBodyParser());
+  return traced((event: APIGatewayProxyEvent) => traceFrom(headerOf(event, 'traceparent')), chain);
+}
+
+/** A request header by its name in any case, before the header normalizer has run. */
+function headerOf(event: APIGatewayProxyEvent, name: string): string | undefined {
+  const found = Object.entries(event.headers ?? {}).find(([key]) => key.toLowerCase() === name);
+  return found?.[1] ?? undefined;
 }

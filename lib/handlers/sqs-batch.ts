@@ -2,6 +2,7 @@ import { BatchProcessor, EventType, processPartialResponse } from '@aws-lambda-p
 import type { Context, SQSBatchResponse, SQSEvent, SQSRecord } from 'aws-lambda';
 import { DeadlineExceededError, invocationDeadline, withDeadline } from '#lib/deadline';
 import { CLEANUP_RESERVE_MS, type ReceivedMessage } from '#lib/tasks/processing';
+import { traceFrom, withTrace } from '#lib/trace';
 import { baseHandler } from './base';
 
 /** Time kept back from the function's timeout to report the batch: the records' clean-up runs before it. */
@@ -32,12 +33,12 @@ export function sqsBatchHandler(handleMessage: (message: ReceivedMessage, signal
     const timer = setTimeout(() => outOfTime.abort(new DeadlineExceededError()), deadline - CLEANUP_RESERVE_MS - Date.now());
     // One processor per invocation: its failure list must never be shared by overlapping batches.
     const processor = new BatchProcessor(EventType.SQS);
+    // Each record in the trace of the request that queued its task.
+    const handleRecord = (record: SQSRecord) =>
+      withTrace(traceFrom(record.messageAttributes?.traceparent?.stringValue), () => handleMessage(toReceivedMessage(record), outOfTime.signal));
     try {
       return await withDeadline(deadline, () =>
-        processPartialResponse(event, (record: SQSRecord) => handleMessage(toReceivedMessage(record), outOfTime.signal), processor, {
-          context,
-          throwOnFullBatchFailure: false,
-        }),
+        processPartialResponse(event, handleRecord, processor, { context, throwOnFullBatchFailure: false }),
       );
     } finally {
       clearTimeout(timer);

@@ -1,3 +1,6 @@
+import { rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { startEmbeddedStack, type EmbeddedStack } from '../../local/embedded-stack';
 
 /** Settings of the stack the integration and end-to-end suites share: short work, quick retries. */
@@ -26,7 +29,10 @@ export default async function globalSetup() {
   }
   state.__testStack = { users: 1 };
   if (process.env.TEST_API_URL) return;
-  const stack = await startEmbeddedStack({ ...TEST_STACK, logLevel: 'WARN' });
+  // The functions' log lines (WARN and up), for the suites that check what is logged.
+  const logFile = join(tmpdir(), `task-service-test-stack-${process.pid}.log`);
+  rmSync(logFile, { force: true });
+  const stack = await startEmbeddedStack({ ...TEST_STACK, logLevel: 'WARN', logFile });
   state.__testStack.stack = stack;
   // Warm as many processor instances as the trigger may run at once, before any suite starts (as
   // provisioned concurrency would): on two cores, dozens of instances starting at the same moment
@@ -37,5 +43,6 @@ export default async function globalSetup() {
     TEST_LAMBDA_ENDPOINT: stack.lambdaEndpoint,
     TEST_DEAD_LETTER_QUEUE_URL: stack.resources.queues.TasksDeadLetterQueue?.url ?? '',
     TEST_TASK_WORK_MS: String(TEST_STACK.workMs),
+    TEST_STACK_LOG: logFile,
   });
 }

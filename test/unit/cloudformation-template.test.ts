@@ -166,4 +166,15 @@ describe('the packaged API of a deployed stage (stage dev)', () => {
     expect(responses.length).toBeGreaterThanOrEqual(7);
     expect(deployment.DependsOn).toEqual(expect.arrayContaining(responses));
   });
+
+  it('traces every function with X-Ray (active), each role allowed to send its segments', () => {
+    const functions = byType('AWS::Lambda::Function', deployed);
+    expect(functions.length).toBeGreaterThanOrEqual(10);
+    for (const [id, fn] of functions) {
+      expect(fn.Properties.TracingConfig).toEqual({ Mode: 'Active' });
+      const roleId = fn.Properties.Role['Fn::GetAtt'][0] as string;
+      const actions = (deployed[roleId]!.Properties.Policies as Json[]).flatMap((p: Json) => p.PolicyDocument.Statement).flatMap((st: Json) => st.Action);
+      expect({ id, actions }).toEqual({ id, actions: expect.arrayContaining(['xray:PutTraceSegments', 'xray:PutTelemetryRecords']) });
+    }
+  });
 });
