@@ -13,8 +13,8 @@ const transform = {
 };
 const common = {
   transform,
-  // middy 6 ships ES modules only: transform it like our own code.
-  transformIgnorePatterns: ['/node_modules/(?!@middy/)'],
+  // middy 6 and openapi-backend's JSON-schema ref parser ship ES modules only: transform them like our own code.
+  transformIgnorePatterns: ['/node_modules/(?!@middy/|openapi-backend/|@apidevtools/)'],
   moduleNameMapper: { '^#(lib|functions)/(.*)$': '<rootDir>/$1/$2' },
   testEnvironment: 'node',
 };
@@ -42,7 +42,8 @@ export default {
       globalSetup: '<rootDir>/test/support/global-setup.ts',
       globalTeardown: '<rootDir>/test/support/global-teardown.ts',
       setupFiles: ['<rootDir>/test/support/quiet-logs.ts'],
-      setupFilesAfterEnv: ['<rootDir>/test/support/stack-timeouts.ts'],
+      // Every answer an end-to-end test receives is checked against the served OpenAPI document.
+      setupFilesAfterEnv: ['<rootDir>/test/support/stack-timeouts.ts', '<rootDir>/test/support/validate-responses.ts'],
     },
   ],
 };

@@ -46,6 +46,9 @@ function componentSchemas(): Record<string, JsonSchema> {
           for (const key of Object.keys(ctx.jsonSchema)) delete (ctx.jsonSchema as JsonSchema)[key];
           Object.assign(ctx.jsonSchema, { description: 'Any JSON value' });
         }
+        // "Any value" already includes null; OpenAPI 3.0 allows `nullable` only beside a `type`.
+        const schema = ctx.jsonSchema as JsonSchema;
+        if (schema.nullable === true && schema.type === undefined) delete schema.nullable;
       },
     }).schemas as Record<string, JsonSchema>;
   };
@@ -97,10 +100,10 @@ const ERROR_DESCRIPTIONS: Record<number, string> = {
   503: 'SERVICE_UNAVAILABLE: a dependency did not answer; retry after Retry-After seconds',
 };
 const READ_HEADERS = {
-  ETag: { description: 'Strong; changes whenever the task changes', schema: { type: 'string' } },
-  'Cache-Control': { description: '`no-cache` while the task is unfinished; `private, max-age=86400, immutable` once it is final', schema: { type: 'string' } },
+  ETag: { required: true, description: 'Strong; changes whenever the task changes', schema: { type: 'string' } },
+  'Cache-Control': { required: true, description: '`no-cache` while the task is unfinished; `private, max-age=86400, immutable` once it is final', schema: { type: 'string' } },
 };
-const RETRY_AFTER = { 'Retry-After': { description: 'Seconds to wait before retrying', schema: { type: 'integer' } } };
+const RETRY_AFTER = { 'Retry-After': { required: true, description: 'Seconds to wait before retrying', schema: { type: 'integer' } } };
 
 /** The given statuses, and 500, which any route answers for a fault of its own. */
 const errors = (...statuses: number[]) =>
@@ -124,18 +127,20 @@ export function openApiDocument() {
     paths: {
       '/api/tasks': {
         post: {
+          operationId: 'submitTask',
           summary: 'Submit a task',
           parameters: parameters(SubmitHeadersSchema, 'header'),
           requestBody: { required: true, content: { 'application/json': { schema: ref('SubmitTask') } } },
           responses: {
             202: {
               ...json('SubmittedTask', 'Accepted: stored and queued for processing'),
-              headers: { Location: { description: 'The task URL', schema: { type: 'string' } } },
+              headers: { Location: { required: true, description: 'The task URL', schema: { type: 'string' } } },
             },
             ...errors(400, 409, 413, 415, 503),
           },
         },
         get: {
+          operationId: 'listTasks',
           summary: 'List tasks, newest first',
           parameters: parameters(ListTasksQuerySchema, 'query'),
           responses: { 200: json('TaskList', 'A page of task summaries (no payload, no result: read the task for them); next_cursor is null on the last page'), ...errors(400, 503) },
@@ -143,6 +148,7 @@ export function openApiDocument() {
       },
       '/api/tasks/batch': {
         post: {
+          operationId: 'submitTaskBatch',
           summary: 'Submit 1 to 100 tasks at once, validated all or nothing',
           requestBody: { required: true, content: { 'application/json': { schema: ref('SubmitBatch') } } },
           responses: {
@@ -153,6 +159,7 @@ export function openApiDocument() {
       },
       '/api/tasks/{task_id}': {
         get: {
+          operationId: 'getTask',
           summary: 'Get a task; with wait, hold the answer until it is final or changes',
           parameters: [...parameters(TaskPathSchema, 'path'), ...parameters(GetTaskQuerySchema, 'query'), ...parameters(GetTaskHeadersSchema, 'header')],
           responses: {
@@ -164,19 +171,34 @@ export function openApiDocument() {
       },
       '/api/tasks/{task_id}/cancel': {
         post: {
+          operationId: 'cancelTask',
           summary: 'Cancel a task',
           parameters: parameters(TaskPathSchema, 'path'),
           responses: { 200: json('Task', 'The task, now CANCELED'), ...errors(400, 404, 409, 503) },
         },
       },
       '/api/health': {
-        get: { summary: 'Health of the table and the queue', responses: { 200: json('Health', 'Both answer'), ...errors(503) } },
+        get: { operationId: 'getHealth', summary: 'Health of the table and the queue', responses: { 200: json('Health', 'Both answer'), ...errors(503) } },
       },
       '/api/openapi.json': {
-        get: { summary: 'This document', responses: { 200: { description: 'The OpenAPI document', content: { 'application/json': {} } } } },
+        get: { operationId: 'getOpenApiDocument', summary: 'This document', responses: { 200: { description: 'The OpenAPI document', content: { 'application/json': {} } } } },
       },
       '/api/docs': {
-        get: { summary: 'Swagger UI for this document', responses: { 200: { description: 'An HTML page', content: { 'text/html': {} } } } },
+        get: { operationId: 'getDocsPage', summary: 'Swagger UI for this document', responses: { 200: { description: 'An HTML page', content: { 'text/html': {} } } } },
+      },
+      '/api/docs/{asset}': {
+        get: {
+          operationId: 'getDocsAsset',
+          summary: "Swagger UI's script and stylesheet",
+          parameters: [{ name: 'asset', in: 'path', required: true, schema: { type: 'string', enum: ['swagger-ui.css', 'swagger-ui-bundle.js'] } }],
+          responses: {
+            200: { description: 'The asset', content: { 'text/css': {}, 'application/javascript': {} } },
+            ...errors(404),
+          },
+        },
+      },
+      '/dashboard': {
+        get: { operationId: 'getDashboard', summary: 'A live page of the service, built on this API', responses: { 200: { description: 'An HTML page', content: { 'text/html': {} } } } },
       },
     },
     components: { schemas: componentSchemas() },
