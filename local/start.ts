@@ -1,13 +1,9 @@
-import { existsSync } from 'node:fs';
+import { loadDotEnv } from './dotenv';
 import { DEFAULT_TRIGGER_CONCURRENCY, startEmbeddedStack } from './embedded-stack';
 
 /** `npm start`: the whole service on this machine until Ctrl-C. */
 async function main() {
-  // .env.example lists every variable; variables already set in the shell win over the file.
-  if (existsSync('.env')) {
-    process.loadEnvFile('.env');
-    console.log('Read .env');
-  }
+  if (loadDotEnv(process.cwd())) console.log('Read .env');
   const numberFromEnv = (name: string) => (process.env[name] === undefined ? undefined : Number(process.env[name]));
   console.log('Starting the embedded stack (DynamoDB Local, SQS emulator, serverless-offline)...');
   const stack = await startEmbeddedStack({
