@@ -56,6 +56,8 @@ export interface EmbeddedStack {
   env: Record<string, string>;
   definition: ServiceDefinition;
   resources: CreatedResources;
+  /** Invokes a function of serverless.yml by its key (`processTasks`), as Lambda's Invoke does: its answer. */
+  invoke(functionKey: string, event: unknown): Promise<unknown>;
   /** Starts `instances` warm instances of a function at once (with an empty SQS event), as provisioned concurrency would. */
   warmUp(functionKey: string, instances: number): Promise<void>;
   /** Stops and restarts the SQS triggers' polling, as disabling and enabling an event source mapping. */
@@ -232,15 +234,16 @@ export async function startEmbeddedStack(options: EmbeddedStackOptions = {}): Pr
       await Promise.all(triggers.map((trigger) => trigger.stop()));
     });
 
+    const functionNameOf = (functionKey: string) => `${definition.service}-${stage}-${functionKey}`;
     return {
       apiUrl,
       lambdaEndpoint: `http://127.0.0.1:${lambdaPort}`,
       emulatorEndpoints: { dynamodb: dynamo.endpoint, sqs: sqsEmulator.endpoint },
       requestCounts,
+      invoke: (functionKey, event) => invokeFunction(lambda, functionNameOf(functionKey), event),
       warmUp: async (functionKey, instances) => {
-        const functionName = `${definition.service}-${stage}-${functionKey}`;
         // The answer does not matter (an empty batch may be refused): the instance has started either way.
-        await Promise.all(Array.from({ length: instances }, () => invokeFunction(lambda, functionName, { Records: [] }).catch(() => undefined)));
+        await Promise.all(Array.from({ length: instances }, () => invokeFunction(lambda, functionNameOf(functionKey), { Records: [] }).catch(() => undefined)));
       },
       pauseTriggers: () => triggers.forEach((trigger) => trigger.pause()),
       resumeTriggers: () => triggers.forEach((trigger) => trigger.resume()),

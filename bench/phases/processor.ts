@@ -1,0 +1,30 @@
+import { randomUUID } from 'node:crypto';
+import type { EmbeddedStack } from '../../local/embedded-stack';
+import { DynamoDbTaskStore } from '#lib/aws/dynamodb-task-store';
+import { newTask } from '#lib/tasks/model';
+import { emulatorClients, log, type BenchSettings } from '../common';
+
+/** 4. One batch of 10 tasks through the processor function: its wall time. */
+export async function measureProcessorBatch(stack: EmbeddedStack, { workMs }: BenchSettings) {
+  const clients = emulatorClients(stack);
+  const ids = Array.from({ length: 10 }, () => randomUUID());
+  // Stored directly, with no message, so the trigger does not race the direct invocation.
+  await new DynamoDbTaskStore(clients.dynamo, stack.env.TASKS_TABLE!).createMany(
+    ids.map((id) => newTask({ title: 'batch of 10', description: 'd', metadata: {} }, id, new Date())),
+  );
+  const event = {
+    Records: ids.map((id) => ({
+      messageId: randomUUID(),
+      receiptHandle: 'bench',
+      body: JSON.stringify({ task_id: id }),
+      attributes: { ApproximateReceiveCount: '1', SentTimestamp: String(Date.now()) },
+      eventSource: 'aws:sqs',
+    })),
+  };
+  const started = performance.now();
+  const response = (await stack.invoke('processTasks', event)) as { batchItemFailures: unknown[] };
+  const wallMs = performance.now() - started;
+  clients.destroy();
+  log(`processor: batch of 10 × ${workMs} ms in ${(wallMs / 1000).toFixed(2)} s (${response.batchItemFailures.length} failures)`);
+  return { wallSeconds: wallMs / 1000, failures: response.batchItemFailures.length };
+}
