@@ -1,3 +1,6 @@
+// The embedded stack, start to stop: about 260 lines because it wires six parts in order (two
+// emulators, the resources, serverless-offline, the triggers, the schedules) and undoes them in
+// reverse on any failure; each part lives in a module beside it (emulators, resources, processes, trigger).
 import { appendFileSync } from 'node:fs';
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { InvokeCommand, LambdaClient } from '@aws-sdk/client-lambda';
