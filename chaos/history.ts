@@ -5,7 +5,7 @@ import { appendFileSync, writeFileSync } from 'node:fs';
  * window, every list walk, and each task as it stood once the faults stopped and the queue drained.
  * The checker reads nothing else, so a run can be checked again from its file alone.
  */
-export type OpKind = 'submit' | 'batch' | 'get' | 'cancel';
+export type OpKind = 'submit' | 'batch' | 'get' | 'cancel' | 'list';
 
 export interface InvokeEvent {
   type: 'invoke';

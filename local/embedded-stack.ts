@@ -43,6 +43,12 @@ export interface EmbeddedStackOptions {
   logFile?: string;
   /** Start with the SQS triggers paused (`resumeTriggers` starts them): a task then waits for `serverless invoke local`. */
   triggersPaused?: boolean;
+  /**
+   * Endpoints the functions use instead of the emulators' own, given those: what puts a fault proxy
+   * between the functions and the emulators (`npm run chaos`). The triggers still talk to SQS
+   * directly, as Lambda's pollers are not the functions' calls.
+   */
+  functionEndpoints?: (emulators: { dynamodb: string; sqs: string }) => Promise<{ dynamodb: string; sqs: string }>;
   stage?: string;
   projectRoot?: string;
 }
@@ -146,13 +152,15 @@ export async function startEmbeddedStack(options: EmbeddedStackOptions = {}): Pr
     });
     const tasksQueue = resources.queues.TasksQueue;
     if (!tasksQueue) throw new Error('serverless.yml declares no TasksQueue');
+    const emulatorEndpoints = { dynamodb: dynamo.endpoint, sqs: sqsEmulator.endpoint };
+    const functionEndpoints = options.functionEndpoints ? await options.functionEndpoints(emulatorEndpoints) : emulatorEndpoints;
 
     const env: Record<string, string> = {
       AWS_REGION: LOCAL_REGION,
       AWS_ACCESS_KEY_ID: LOCAL_CREDENTIALS.accessKeyId,
       AWS_SECRET_ACCESS_KEY: LOCAL_CREDENTIALS.secretAccessKey,
-      AWS_ENDPOINT_URL_DYNAMODB: dynamo.endpoint,
-      AWS_ENDPOINT_URL_SQS: sqsEmulator.endpoint,
+      AWS_ENDPOINT_URL_DYNAMODB: functionEndpoints.dynamodb,
+      AWS_ENDPOINT_URL_SQS: functionEndpoints.sqs,
       TASKS_QUEUE_URL: tasksQueue.url,
       TASKS_DEAD_LETTER_QUEUE_URL: resources.queues.TasksDeadLetterQueue?.url ?? '',
       TASKS_TABLE: Object.values(resources.tables)[0] ?? '',
@@ -241,7 +249,7 @@ export async function startEmbeddedStack(options: EmbeddedStackOptions = {}): Pr
     return {
       apiUrl,
       lambdaEndpoint: `http://127.0.0.1:${lambdaPort}`,
-      emulatorEndpoints: { dynamodb: dynamo.endpoint, sqs: sqsEmulator.endpoint },
+      emulatorEndpoints,
       requestCounts,
       invoke: (functionKey, event) => invokeFunction(lambda, functionNameOf(functionKey), event),
       warmUp: async (functionKey, instances) => {

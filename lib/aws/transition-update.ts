@@ -12,6 +12,8 @@ interface UpdateParts {
   remove: string[];
   /** Extra condition, ANDed with or ORed onto the status condition as `combine` says. */
   extra?: { expression: string; values: Record<string, unknown>; combine: 'AND' | 'OR' };
+  /** A condition ANDed onto all of the above. */
+  guard?: { expression: string; values: Record<string, unknown> };
   incrementAttempts?: boolean;
 }
 
@@ -30,6 +32,7 @@ function updatePartsOf(change: StatusChange): UpdateParts {
           values: { ':processing': 'PROCESSING', ':now': at },
           combine: 'OR',
         },
+        guard: { expression: 'attempts < :max_attempts', values: { ':max_attempts': change.maxAttempts } },
       };
     case 'COMPLETED':
       return {
@@ -62,6 +65,7 @@ export function buildTransitionUpdate(tableName: string, taskId: string, change:
   const sourceNames = sources.map((_, index) => `:from${index}`);
   let condition = `#status IN (${sourceNames.join(', ')})`;
   if (parts.extra) condition = `(${condition}) ${parts.extra.combine} ${parts.extra.expression}`;
+  if (parts.guard) condition = `(${condition}) AND ${parts.guard.expression}`;
 
   const set = {
     status: change.to,
@@ -71,7 +75,7 @@ export function buildTransitionUpdate(tableName: string, taskId: string, change:
     ...parts.set,
   };
   const names: Record<string, string> = { '#status': 'status' };
-  const values: Record<string, unknown> = { ...parts.extra?.values };
+  const values: Record<string, unknown> = { ...parts.extra?.values, ...parts.guard?.values };
   const assignments = Object.entries(set).map(([field, value]) => {
     names[`#${field}`] = field;
     values[`:set_${field}`] = value;

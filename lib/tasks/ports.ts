@@ -5,8 +5,12 @@ import type { Task, TaskError, TaskMessage, TaskStatus, TaskSummary } from './mo
  * whose condition comes from the transition table (`sourcesOf(to)`), never from a hand-written list.
  */
 export type StatusChange =
-  /** Claim a task for work: `attempts + 1`, `started_at`, and a lease; also takes over a PROCESSING task whose lease ran out. */
-  | { to: 'PROCESSING'; at: Date; leaseExpiresAt: Date }
+  /**
+   * Claim a task for work: `attempts + 1`, `started_at`, and a lease; also takes over a PROCESSING
+   * task whose lease ran out. Refused once `maxAttempts` attempts have run, so a duplicate or
+   * requeued message never gives a task more than its attempts.
+   */
+  | { to: 'PROCESSING'; at: Date; leaseExpiresAt: Date; maxAttempts: number }
   /** Only the holder of the current attempt may complete, so a worker that lost its lease changes nothing. */
   | { to: 'COMPLETED'; at: Date; attempt: number; result: unknown }
   | { to: 'CANCELED'; at: Date }

@@ -18,7 +18,7 @@ export interface ReceivedMessage {
 }
 
 /** How one message ended when it is acknowledged (deleted from the queue). */
-export type ProcessOutcome = 'completed' | 'canceled' | 'already-final' | 'superseded';
+export type ProcessOutcome = 'completed' | 'canceled' | 'already-final' | 'superseded' | 'failed';
 
 /** The message cannot name a task: retrying will not help, so it only waits for the dead-letter queue. */
 export class PoisonMessageError extends Error {
@@ -112,10 +112,14 @@ export function createTaskProcessor(deps: ProcessingDeps) {
       to: 'PROCESSING',
       at: now,
       leaseExpiresAt: new Date(now.getTime() + deps.leaseSeconds * 1000),
+      maxAttempts: deps.maxReceiveCount,
     });
     if (!claim.applied) {
       if (!claim.current) throw new PoisonMessageError(`Task ${taskId} does not exist`);
       if (isFinal(claim.current.status)) return 'already-final';
+      const leased = claim.leaseExpiresAt !== undefined && claim.leaseExpiresAt > now;
+      // Its attempts are spent (this is a duplicate or requeued message): what the dead letter would do, now.
+      if (claim.current.attempts >= deps.maxReceiveCount && !leased) return (await failSpent(taskId, now)) ? 'failed' : 'already-final';
       const leaseLeftMs = (claim.leaseExpiresAt?.getTime() ?? now.getTime()) - now.getTime();
       throw new TaskLeasedError(taskId, Math.max(1, Math.ceil(leaseLeftMs / 1000)));
     }
@@ -146,6 +150,29 @@ export function createTaskProcessor(deps: ProcessingDeps) {
     const status = completion.current?.status;
     logger.info('Task completion refused', { task_id: taskId, status });
     return status === 'CANCELED' ? 'canceled' : 'superseded';
+  }
+
+  /** Marks FAILED a task whose attempts are all spent, unless a live worker holds it; true when this call failed it. */
+  async function failSpent(taskId: string, now: Date): Promise<boolean> {
+    const outcome = await store.transition(taskId, {
+      to: 'FAILED',
+      at: now,
+      error: { code: 'PROCESSING_FAILED', message: `Processing failed after ${deps.maxReceiveCount} attempts` },
+      // A duplicate message can reach the dead-letter queue while another delivery's attempt still runs.
+      unlessLeased: true,
+    });
+    if (outcome.applied) {
+      logger.warn('Task failed', { task_id: taskId });
+      metrics.count('TasksFailed');
+      return true;
+    }
+    const current = outcome.current;
+    if (current && !isFinal(current.status)) {
+      // Held by a live worker: try again once its lease has run out, by when that attempt has ended.
+      const leaseLeftMs = (outcome.leaseExpiresAt?.getTime() ?? now.getTime()) - now.getTime();
+      throw new TaskLeasedError(taskId, Math.max(1, Math.ceil(leaseLeftMs / 1000)));
+    }
+    return false;
   }
 
   /** A failed attempt gives its task back at once, so its retry need not wait its lease out. */
@@ -192,26 +219,8 @@ export function createTaskProcessor(deps: ProcessingDeps) {
         logger.error('Dead letter names no task; dropped', { body: message.body.slice(0, 1024), error });
         return;
       }
-      const now = clock.now();
-      const outcome = await store.transition(taskId, {
-        to: 'FAILED',
-        at: now,
-        error: { code: 'PROCESSING_FAILED', message: `Processing failed after ${deps.maxReceiveCount} attempts` },
-        // A duplicate message can reach the dead-letter queue while another delivery's attempt still runs.
-        unlessLeased: true,
-      });
-      if (outcome.applied) {
-        logger.warn('Task failed', { task_id: taskId });
-        metrics.count('TasksFailed');
-        return;
-      }
-      const current = outcome.current;
-      if (current && !isFinal(current.status)) {
-        // Held by a live worker: the dead letter comes back after its visibility timeout, by when that attempt has ended.
-        const leaseLeftMs = (outcome.leaseExpiresAt?.getTime() ?? now.getTime()) - now.getTime();
-        throw new TaskLeasedError(taskId, Math.max(1, Math.ceil(leaseLeftMs / 1000)));
-      }
-      logger.info('Dead letter for a task already final or unknown', { task_id: taskId, status: current?.status });
+      if (await failSpent(taskId, clock.now())) return;
+      logger.info('Dead letter for a task already final or unknown', { task_id: taskId });
     },
   };
 }

@@ -21,7 +21,7 @@ const LEASE_MS = 30_000;
 function change(to: TaskStatus, attempt = 1): StatusChange {
   switch (to) {
     case 'PROCESSING':
-      return { to, at: at(1_000), leaseExpiresAt: at(1_000 + LEASE_MS) };
+      return { to, at: at(1_000), leaseExpiresAt: at(1_000 + LEASE_MS), maxAttempts: 3 };
     case 'COMPLETED':
       return { to, at: at(2_000), attempt, result: { payload_bytes: 2 } };
     case 'CANCELED':
@@ -102,13 +102,21 @@ describe('DynamoDbTaskStore against DynamoDB Local', () => {
 
   it('lets a claim take over a PROCESSING task only once its lease has run out', async () => {
     const id = await taskIn('PROCESSING');
-    const early = await store.transition(id, { to: 'PROCESSING', at: at(2_000), leaseExpiresAt: at(60_000) });
+    const early = await store.transition(id, { to: 'PROCESSING', at: at(2_000), leaseExpiresAt: at(60_000), maxAttempts: 3 });
     expect(early).toMatchObject({ applied: false, current: { status: 'PROCESSING' }, leaseExpiresAt: at(1_000 + LEASE_MS) });
-    const late = await store.transition(id, { to: 'PROCESSING', at: at(2_000 + LEASE_MS), leaseExpiresAt: at(90_000) });
+    const late = await store.transition(id, { to: 'PROCESSING', at: at(2_000 + LEASE_MS), leaseExpiresAt: at(90_000), maxAttempts: 3 });
     expect(late).toMatchObject({ applied: true, task: { attempts: 2 } });
     // The first worker's completion is now refused; the current attempt's is applied.
     expect((await store.transition(id, change('COMPLETED', 1))).applied).toBe(false);
     expect((await store.transition(id, change('COMPLETED', 2))).applied).toBe(true);
+  });
+
+  it('refuses a claim once the task has had its maxAttempts attempts, even with its lease run out', async () => {
+    const id = await taskIn('PROCESSING');
+    const second = await store.transition(id, { to: 'PROCESSING', at: at(2_000 + LEASE_MS), leaseExpiresAt: at(3_000 + LEASE_MS), maxAttempts: 2 });
+    expect(second).toMatchObject({ applied: true, task: { attempts: 2 } });
+    const third = await store.transition(id, { to: 'PROCESSING', at: at(4_000 + 2 * LEASE_MS), leaseExpiresAt: at(5_000 + 2 * LEASE_MS), maxAttempts: 2 });
+    expect(third).toMatchObject({ applied: false, current: { status: 'PROCESSING', attempts: 2 } });
   });
 
   it('takes a write the SDK retried after its answer was lost as applied, not as refused by its own first attempt', async () => {

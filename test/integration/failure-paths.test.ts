@@ -105,7 +105,7 @@ describe('the dead-letter consumer', () => {
   it('never fails a task that a live worker holds', async () => {
     const id = randomUUID();
     await healthyStore.create(newTask(input, id, new Date()));
-    await healthyStore.transition(id, { to: 'PROCESSING', at: new Date(), leaseExpiresAt: new Date(Date.now() + 30_000) });
+    await healthyStore.transition(id, { to: 'PROCESSING', at: new Date(), leaseExpiresAt: new Date(Date.now() + 30_000), maxAttempts: 3 });
     const processor = createTaskProcessor({
       store: healthyStore,
       queue,

@@ -59,7 +59,7 @@ describe('list walks (DynamoDB Local)', () => {
     throw new Error('the walk did not end');
   }
 
-  const claim = (id: string) => store.transition(id, { to: 'PROCESSING', at: new Date(), leaseExpiresAt: new Date(Date.now() + 60_000) });
+  const claim = (id: string) => store.transition(id, { to: 'PROCESSING', at: new Date(), leaseExpiresAt: new Date(Date.now() + 60_000), maxAttempts: 3 });
   const complete = (id: string) => store.transition(id, { to: 'COMPLETED', at: new Date(), attempt: 1, result: { payload_bytes: 1 } });
   const cancel = (id: string) => store.transition(id, { to: 'CANCELED', at: new Date() });
 

@@ -76,6 +76,7 @@ export class InMemoryTaskStore implements TaskStore {
     if (change.to === 'PROCESSING' && task.status === 'PROCESSING' && stored.leaseExpiresAt) {
       allowed ||= stored.leaseExpiresAt < change.at;
     }
+    if (change.to === 'PROCESSING') allowed &&= task.attempts < change.maxAttempts;
     if (change.to === 'COMPLETED') allowed &&= task.attempts === change.attempt;
     if (change.to === 'FAILED' && change.unlessLeased && stored.leaseExpiresAt) allowed &&= stored.leaseExpiresAt < change.at;
     if (!allowed) {

@@ -14,7 +14,7 @@ async function setup() {
     return { ...result, json: result.body ? JSON.parse(result.body) : undefined };
   };
   const moveTo = (to: 'PROCESSING' | 'CANCELED') =>
-    store.transition(task_id, to === 'PROCESSING' ? { to, at: clock.now(), leaseExpiresAt: new Date(clock.now().getTime() + 60_000) } : { to, at: clock.now() });
+    store.transition(task_id, to === 'PROCESSING' ? { to, at: clock.now(), leaseExpiresAt: new Date(clock.now().getTime() + 60_000), maxAttempts: 3 } : { to, at: clock.now() });
   return { get, moveTo, clock };
 }
 

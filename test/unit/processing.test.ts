@@ -127,7 +127,7 @@ describe('processing one message', () => {
     const { processor, seed, message, store, clock } = setup();
     const id = await seed(8);
     // A worker claimed it and died.
-    await store.transition(id, { to: 'PROCESSING', at: clock.now(), leaseExpiresAt: new Date(clock.now().getTime() + 30_000) });
+    await store.transition(id, { to: 'PROCESSING', at: clock.now(), leaseExpiresAt: new Date(clock.now().getTime() + 30_000), maxAttempts: 3 });
     clock.advance(31_000);
     await expect(processor.process(message(id, 2))).resolves.toBe('completed');
     expect(store.items.get(id)!.task).toMatchObject({ status: 'COMPLETED', attempts: 2 });
@@ -137,9 +137,9 @@ describe('processing one message', () => {
     const { store, seed, clock } = setup();
     const id = await seed(9);
     const lease = () => new Date(clock.now().getTime() + 1_000);
-    await store.transition(id, { to: 'PROCESSING', at: clock.now(), leaseExpiresAt: lease() });
+    await store.transition(id, { to: 'PROCESSING', at: clock.now(), leaseExpiresAt: lease(), maxAttempts: 3 });
     clock.advance(2_000);
-    await store.transition(id, { to: 'PROCESSING', at: clock.now(), leaseExpiresAt: lease() });
+    await store.transition(id, { to: 'PROCESSING', at: clock.now(), leaseExpiresAt: lease(), maxAttempts: 3 });
     const stale = await store.transition(id, { to: 'COMPLETED', at: clock.now(), attempt: 1, result: 'old' });
     expect(stale.applied).toBe(false);
     const current = await store.transition(id, { to: 'COMPLETED', at: clock.now(), attempt: 2, result: 'new' });
@@ -199,6 +199,18 @@ describe('a failed attempt', () => {
     clock.advance(1);
     await expect(processor.process(message(id, 3))).resolves.toBe('completed');
     expect(store.items.get(id)!.task).toMatchObject({ status: 'COMPLETED', attempts: 3 });
+  });
+
+  it('never gives a task a fourth attempt: a duplicate or requeued message for a task with its attempts spent fails it', async () => {
+    const { processor, seed, message, store, clock } = setup({ work: simulatedWork(0, { simulation: true }) });
+    const id = await seed(15, { simulate: { fail_attempts: 3 } });
+    for (const receive of [1, 2, 3]) {
+      await expect(processor.process(message(id, receive))).rejects.toThrow(/Simulated failure/);
+      clock.advance(1);
+    }
+    // A fresh message (receive count 1), before the original reaches the dead-letter queue.
+    await expect(processor.process(message(id, 1))).resolves.toBe('failed');
+    expect(store.items.get(id)!.task).toMatchObject({ status: 'FAILED', attempts: 3, error: { code: 'PROCESSING_FAILED' } });
   });
 
   it('ignores payload.simulate when simulation is off', async () => {
@@ -261,8 +273,8 @@ describe('the dead-letter handler', () => {
     const processing = await seed(32);
     const completed = await seed(33);
     // Its worker died: the lease ran out a second ago.
-    await store.transition(processing, { to: 'PROCESSING', at: clock.now(), leaseExpiresAt: new Date(clock.now().getTime() - 1_000) });
-    await store.transition(completed, { to: 'PROCESSING', at: clock.now(), leaseExpiresAt: clock.now() });
+    await store.transition(processing, { to: 'PROCESSING', at: clock.now(), leaseExpiresAt: new Date(clock.now().getTime() - 1_000), maxAttempts: 3 });
+    await store.transition(completed, { to: 'PROCESSING', at: clock.now(), leaseExpiresAt: clock.now(), maxAttempts: 3 });
     await store.transition(completed, { to: 'COMPLETED', at: clock.now(), attempt: 1, result: null });
     const records = [pending, processing, completed].map((id) => sqsRecord(JSON.stringify({ task_id: id }), 4));
     records.push(sqsRecord('poison', 4));
@@ -276,7 +288,7 @@ describe('the dead-letter handler', () => {
   it('never fails a task a live worker holds: the dead letter is reported and comes back later', async () => {
     const { processor, seed, store, clock } = setup();
     const id = await seed(35);
-    await store.transition(id, { to: 'PROCESSING', at: clock.now(), leaseExpiresAt: new Date(clock.now().getTime() + 20_000) });
+    await store.transition(id, { to: 'PROCESSING', at: clock.now(), leaseExpiresAt: new Date(clock.now().getTime() + 20_000), maxAttempts: 3 });
     const record = sqsRecord(JSON.stringify({ task_id: id }), 4);
     const response = await createDeadLetterHandler(processor)(sqsEvent([record]), lambdaContext());
     expect(response.batchItemFailures).toEqual([{ itemIdentifier: record.messageId }]);

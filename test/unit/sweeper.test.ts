@@ -18,7 +18,7 @@ describe('the stale task sweeper', () => {
     await store.transition(ID(2), { to: 'CANCELED', at: clock.now() });
     // Claimed by a worker that died, and its message lost.
     await store.create(newTask(input, ID(4), clock.now()));
-    await store.transition(ID(4), { to: 'PROCESSING', at: clock.now(), leaseExpiresAt: clock.now() });
+    await store.transition(ID(4), { to: 'PROCESSING', at: clock.now(), leaseExpiresAt: clock.now(), maxAttempts: 3 });
     clock.advance(10 * 60_000);
     await store.create(newTask(input, ID(3), clock.now()));
     const sweep = createStaleTaskSweeper({ store, queue, clock, logger: silentLogger, staleAfterSeconds: 300, limit: 100 });
