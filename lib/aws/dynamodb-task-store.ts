@@ -19,14 +19,16 @@ import { DependencyUnavailableError } from '#lib/errors';
 import { chunks, sendChunks, sendUntilDone } from './batch-retry';
 import { callDependency } from './dependency-call';
 import { allDone, createdKey, CursorCodec, listIndexFor, mergePages, STATUS_INDEX, statusPartitions, taskIdOf, type ListIndex, type PartitionPage } from './list-indexes';
-import { idempotencyItemKey, SUMMARY_ATTRIBUTES, toItem, toTask, toTaskSummary, type IdempotencyItem, type TaskItem } from './task-item';
+import { batchItemKey, idempotencyItemKey, SUMMARY_ATTRIBUTES, toItem, toTask, toTaskSummary, type BatchItem, type IdempotencyItem, type TaskItem } from './task-item';
 import { buildTransitionUpdate } from './transition-update';
-import type { Task, TaskStatus, TaskSummary } from '#lib/tasks/model';
+import type { BatchRef, BatchVerdict, Task, TaskMessage, TaskStatus, TaskSummary } from '#lib/tasks/model';
 import type { IdempotencyRecord, ListQuery, StalePosition, StatusChange, TaskPage, TaskStore, TransitionResult } from '#lib/tasks/ports';
 
 /** BatchWriteItem takes at most 25 requests, BatchGetItem 100 keys. */
 const BATCH_WRITE_LIMIT = 25;
 const BATCH_GET_LIMIT = 100;
+/** How long a batch's verdict is kept: far longer than any of its messages can live (retries, dead letters). */
+const BATCH_RECORD_SECONDS = 14 * 24 * 60 * 60;
 
 /** The DynamoDB implementation of the task store: one item per task, keyed by `task_id`. */
 export class DynamoDbTaskStore implements TaskStore {
@@ -51,11 +53,12 @@ export class DynamoDbTaskStore implements TaskStore {
     );
   }
 
-  async createMany(tasks: Task[]): Promise<void> {
+  async createMany(tasks: Task[], batch?: BatchRef): Promise<void> {
+    const batchAttributes = batch ? { batch_id: batch.id, batch_commit_by: batch.commit_by } : {};
     await sendChunks(chunks(tasks, BATCH_WRITE_LIMIT), (chunk) =>
       sendUntilDone(
         'task store',
-        chunk.map((task) => ({ PutRequest: { Item: { ...toItem(task) } } })),
+        chunk.map((task) => ({ PutRequest: { Item: { ...toItem(task), ...batchAttributes } } })),
         async (requests) => {
           const { UnprocessedItems } = await callDependency('task store', () =>
             this.client.send(new BatchWriteCommand({ RequestItems: { [this.tableName]: requests } })),
@@ -214,8 +217,8 @@ export class DynamoDbTaskStore implements TaskStore {
       .map((key) => ({ taskId: taskIdOf(key), createdAt: key.slice(0, key.indexOf('#')) }));
   }
 
-  markRequeued(taskId: string, at: Date, requeuedBefore: Date): Promise<boolean> {
-    return this.updateIf(taskId, {
+  async markRequeued(taskId: string, at: Date, requeuedBefore: Date): Promise<TaskMessage | undefined> {
+    const item = await this.updateIf(taskId, {
       UpdateExpression: 'SET requeued_at = :at',
       ConditionExpression:
         '(#status = :pending OR (#status = :processing AND lease_expires_at < :at)) AND ' +
@@ -227,20 +230,51 @@ export class DynamoDbTaskStore implements TaskStore {
         ':requeued_before': requeuedBefore.toISOString(),
       },
     });
+    if (!item) return undefined;
+    return { task_id: taskId, ...(item.batch_id && item.batch_commit_by ? { batch: { id: item.batch_id, commit_by: item.batch_commit_by } } : {}) };
   }
 
-  /** One conditional update of a task that is not a status move (`#status` names the status); false when its condition refused it. */
+  async settleBatch(batchId: string, verdict: BatchVerdict): Promise<BatchVerdict> {
+    const item: BatchItem = { task_id: batchItemKey(batchId), batch_verdict: verdict, expires_at: Math.ceil(Date.now() / 1000) + BATCH_RECORD_SECONDS };
+    try {
+      await callDependency('task store', () =>
+        this.client.send(new PutCommand({ TableName: this.tableName, Item: item, ConditionExpression: 'attribute_not_exists(task_id)' })),
+      );
+      return verdict;
+    } catch (error) {
+      if (!(error instanceof DependencyUnavailableError && error.cause instanceof ConditionalCheckFailedException)) throw error;
+      // The batch has a verdict already (another's, or this same write applied by an attempt whose answer was lost).
+      const existing = await this.batchVerdict(batchId);
+      if (!existing) throw error;
+      return existing;
+    }
+  }
+
+  async batchVerdict(batchId: string): Promise<BatchVerdict | undefined> {
+    const { Item } = await callDependency('task store', () =>
+      this.client.send(new GetCommand({ TableName: this.tableName, Key: { task_id: batchItemKey(batchId) }, ConsistentRead: true })),
+    );
+    return (Item as BatchItem | undefined)?.batch_verdict;
+  }
+
+  /** One conditional update of a task that is not a status move (`#status` names the status): the item as written, undefined when its condition refused it. */
   private async updateIf(
     taskId: string,
     update: { UpdateExpression: string; ConditionExpression: string; ExpressionAttributeValues: Record<string, unknown> },
-  ): Promise<boolean> {
+  ): Promise<TaskItem | undefined> {
     try {
-      await this.client.send(
-        new UpdateCommand({ TableName: this.tableName, Key: { task_id: taskId }, ExpressionAttributeNames: { '#status': 'status' }, ...update }),
+      const { Attributes } = await this.client.send(
+        new UpdateCommand({
+          TableName: this.tableName,
+          Key: { task_id: taskId },
+          ExpressionAttributeNames: { '#status': 'status' },
+          ReturnValues: 'ALL_NEW',
+          ...update,
+        }),
       );
-      return true;
+      return Attributes as TaskItem;
     } catch (error) {
-      if (error instanceof ConditionalCheckFailedException) return false;
+      if (error instanceof ConditionalCheckFailedException) return undefined;
       throw new DependencyUnavailableError('task store', { cause: error });
     }
   }

@@ -33,7 +33,19 @@ export interface TaskItem {
   requeued_at?: string;
   /** Names the transition that wrote the item last: how a write retried by the SDK recognizes its own first attempt. */
   write_id?: string;
+  /** The batch submit that created it, and the time after which a processor may abort that batch. */
+  batch_id?: string;
+  batch_commit_by?: string;
 }
+
+/** A batch's verdict, beside its tasks under a key no task id can take; expires with `expires_at` (TTL). */
+export interface BatchItem {
+  task_id: string;
+  batch_verdict: 'COMMITTED' | 'ABORTED';
+  expires_at: number;
+}
+
+export const batchItemKey = (batchId: string) => `batch#${batchId}`;
 
 /**
  * An idempotency key's record, kept in the tasks table under a key no task id can take (task ids

@@ -29,3 +29,37 @@ export class IdempotencyKeyReusedError extends ServiceError {
     super('This Idempotency-Key was already used with a different request body');
   }
 }
+
+// The processor's: why a message is not settled now.
+
+/** The message cannot name a task: retrying will not help, so it only waits for the dead-letter queue. */
+export class PoisonMessageError extends Error {
+  override readonly name = 'PoisonMessageError';
+}
+
+/** The message cannot be settled yet, for an expected reason: it comes back after `retryAfterSeconds`. */
+export class RetryLaterError extends Error {
+  constructor(
+    readonly taskId: string,
+    readonly retryAfterSeconds: number,
+    message: string,
+  ) {
+    super(message);
+  }
+}
+
+/** Another worker holds a live lease on the task; try again once that lease has run out. */
+export class TaskLeasedError extends RetryLaterError {
+  override readonly name = 'TaskLeasedError';
+  constructor(taskId: string, retryAfterSeconds: number) {
+    super(taskId, retryAfterSeconds, `Task ${taskId} is being processed by another worker`);
+  }
+}
+
+/** The task's batch has no verdict yet and this invocation could not wait for it. */
+export class BatchPendingError extends RetryLaterError {
+  override readonly name = 'BatchPendingError';
+  constructor(taskId: string, retryAfterSeconds: number) {
+    super(taskId, retryAfterSeconds, `The batch of task ${taskId} is not committed yet`);
+  }
+}

@@ -202,6 +202,15 @@ export const ListTasksQuerySchema = z.object({
   cursor: z.string().min(1, 'must not be empty').max(16_384, 'is too long').optional(),
 });
 
-/** The message that carries a task through the queue: its id and nothing else, so the store stays the truth. */
-export const TaskMessageSchema = z.strictObject({ task_id: z.uuid() });
+/**
+ * A task of a batch submit runs only once its batch is committed: the submit commits it after every
+ * task is stored and queued, or aborts it (a 503), and a processor that finds no verdict after
+ * `commit_by` aborts it itself. So a batch answered 503 runs none of its tasks, whatever else failed.
+ */
+export const BatchRefSchema = z.strictObject({ id: z.uuid(), commit_by: z.iso.datetime() });
+export type BatchRef = z.infer<typeof BatchRefSchema>;
+export type BatchVerdict = 'COMMITTED' | 'ABORTED';
+
+/** The message that carries a task through the queue: its id (and its batch), so the store stays the truth. */
+export const TaskMessageSchema = z.strictObject({ task_id: z.uuid(), batch: BatchRefSchema.optional() });
 export type TaskMessage = z.infer<typeof TaskMessageSchema>;

@@ -1,4 +1,4 @@
-import type { Task, TaskError, TaskMessage, TaskStatus, TaskSummary } from './model';
+import type { BatchRef, BatchVerdict, Task, TaskError, TaskMessage, TaskStatus, TaskSummary } from './model';
 
 /**
  * One status move, with what it records. The store turns each into a single conditional write
@@ -59,8 +59,15 @@ export interface IdempotencyRecord {
 export interface TaskStore {
   /** Stores a new task; never overwrites an existing one. */
   create(task: Task): Promise<void>;
-  /** Stores new tasks (fresh ids) in as few calls as the store allows; throws unless all were stored. */
-  createMany(tasks: Task[]): Promise<void>;
+  /** Stores new tasks (fresh ids) of one batch in as few calls as the store allows; throws unless all were stored. */
+  createMany(tasks: Task[], batch?: BatchRef): Promise<void>;
+  /**
+   * Records a batch's verdict unless it has one: the first verdict stands, and is what this answers
+   * (a commit that finds the batch aborted by a processor answers ABORTED).
+   */
+  settleBatch(batchId: string, verdict: BatchVerdict): Promise<BatchVerdict>;
+  /** A batch's verdict, read consistently; undefined while it has none. */
+  batchVerdict(batchId: string): Promise<BatchVerdict | undefined>;
   /**
    * Stores a new task and its idempotency record atomically, unless a live record holds the key:
    * then nothing is written and that record is returned.
@@ -90,10 +97,11 @@ export interface TaskStore {
   findUnfinishedCreatedBefore(before: Date, limit: number, after?: StalePosition): Promise<StalePosition[]>;
   /**
    * Notes that the sweeper requeues the task now, if it still needs it: it is PENDING, or PROCESSING
-   * with its lease run out, and was not requeued since `requeuedBefore`. False when it needs nothing,
-   * so a task that is only waiting in the queue is sent again at most once per stale period.
+   * with its lease run out, and was not requeued since `requeuedBefore`, so a task that is only
+   * waiting in the queue is sent again at most once per stale period. Answers the message to send
+   * (with the task's batch), or undefined when it needs none.
    */
-  markRequeued(taskId: string, at: Date, requeuedBefore: Date): Promise<boolean>;
+  markRequeued(taskId: string, at: Date, requeuedBefore: Date): Promise<TaskMessage | undefined>;
   /** Throws when the store does not answer. */
   ping(): Promise<void>;
 }

@@ -1,9 +1,11 @@
 import type { Clock } from '#lib/clock';
 import { withReserve } from '#lib/deadline';
 import type { AppLogger } from '#lib/logger';
-import { TaskMessageSchema, type Task, type TaskStatus } from './model';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { TaskMessageSchema, type BatchRef, type BatchVerdict, type Task, type TaskMessage, type TaskStatus } from './model';
 import { noMetrics, type TaskMetrics, type TaskQueue, type TaskStore } from './ports';
 import { CancellationWatcher, TaskEndedElsewhereError } from './cancellation-watcher';
+import { BatchPendingError, PoisonMessageError, RetryLaterError, TaskLeasedError } from './errors';
 import { isFinal } from './transitions';
 import type { TaskWork } from './work';
 
@@ -20,22 +22,6 @@ export interface ReceivedMessage {
 /** How one message ended when it is acknowledged (deleted from the queue). */
 export type ProcessOutcome = 'completed' | 'canceled' | 'already-final' | 'superseded' | 'failed';
 
-/** The message cannot name a task: retrying will not help, so it only waits for the dead-letter queue. */
-export class PoisonMessageError extends Error {
-  override readonly name = 'PoisonMessageError';
-}
-
-/** Another worker holds a live lease on the task; try again once that lease has run out. */
-export class TaskLeasedError extends Error {
-  override readonly name = 'TaskLeasedError';
-  constructor(
-    readonly taskId: string,
-    readonly retryAfterSeconds: number,
-  ) {
-    super(`Task ${taskId} is being processed by another worker`);
-  }
-}
-
 export interface ProcessingDeps {
   store: TaskStore;
   queue: TaskQueue;
@@ -50,6 +36,10 @@ export interface ProcessingDeps {
 }
 
 const MAX_RETRY_DELAY_SECONDS = 900;
+/** Past its `commit_by`, a batch with no verdict is aborted by the first processor to look: its submit can no longer commit it. */
+export const BATCH_COMMIT_MARGIN_MS = 10_000;
+/** How often a processor looks again for the verdict of a batch being committed (the commit lands milliseconds after the send). */
+const BATCH_POLL_MS = 200;
 
 /**
  * Time a record's own calls leave of the invocation's budget: what a failed attempt needs to release
@@ -67,7 +57,7 @@ export function retryDelaySeconds(receiveCount: number, baseSeconds: number, max
 export function createTaskProcessor(deps: ProcessingDeps) {
   const { store, queue, clock, logger, metrics = noMetrics } = deps;
 
-  function parseMessage(body: string): string {
+  function parseMessage(body: string): TaskMessage {
     let json: unknown;
     try {
       json = JSON.parse(body);
@@ -76,7 +66,30 @@ export function createTaskProcessor(deps: ProcessingDeps) {
     }
     const parsed = TaskMessageSchema.safeParse(json);
     if (!parsed.success) throw new PoisonMessageError('Message body is not a task message');
-    return parsed.data.task_id;
+    return parsed.data;
+  }
+
+  /** Verdicts never change: one read per batch per container, once known. */
+  const verdicts = new Map<string, BatchVerdict>();
+
+  /**
+   * The verdict of a task's batch, waiting the moment a commit takes (the messages are sent before
+   * it); a batch still without one after its commit_by is aborted here.
+   */
+  async function verdictOf(batch: BatchRef, taskId: string, invocation?: AbortSignal): Promise<BatchVerdict> {
+    const known = verdicts.get(batch.id);
+    if (known) return known;
+    const abortAfter = Date.parse(batch.commit_by) + BATCH_COMMIT_MARGIN_MS;
+    for (;;) {
+      let verdict = await store.batchVerdict(batch.id);
+      if (!verdict && clock.now().getTime() > abortAfter) verdict = await store.settleBatch(batch.id, 'ABORTED');
+      if (verdict) {
+        verdicts.set(batch.id, verdict);
+        return verdict;
+      }
+      if (invocation?.aborted) throw new BatchPendingError(taskId, Math.max(1, Math.ceil((abortAfter - clock.now().getTime()) / 1000)));
+      await sleep(BATCH_POLL_MS, undefined, invocation ? { signal: invocation } : {}).catch(() => undefined);
+    }
   }
 
   const cancellations = new CancellationWatcher(store, deps.cancelPollMs, logger);
@@ -104,9 +117,10 @@ export function createTaskProcessor(deps: ProcessingDeps) {
     claimed?: number;
   }
 
-  async function processOnce(taskId: string, sentAt: Date | undefined, attempt: Attempt, invocation?: AbortSignal): Promise<ProcessOutcome> {
+  async function processOnce(taskId: string, batch: BatchRef | undefined, sentAt: Date | undefined, attempt: Attempt, invocation?: AbortSignal): Promise<ProcessOutcome> {
     // Out of time already: leave the task unclaimed, so its retry does not wait for a lease to run out.
     invocation?.throwIfAborted();
+    if (batch && (await verdictOf(batch, taskId, invocation)) === 'ABORTED') return (await failUnqueued(taskId)) ? 'failed' : 'already-final';
     const now = clock.now();
     const claim = await store.transition(taskId, {
       to: 'PROCESSING',
@@ -152,6 +166,17 @@ export function createTaskProcessor(deps: ProcessingDeps) {
     return status === 'CANCELED' ? 'canceled' : 'superseded';
   }
 
+  /** Marks FAILED a task of an aborted batch (its submit was answered 503, or never answered); true when this call failed it. */
+  async function failUnqueued(taskId: string): Promise<boolean> {
+    const outcome = await store.transition(taskId, {
+      to: 'FAILED',
+      at: clock.now(),
+      error: { code: 'ENQUEUE_FAILED', message: 'The task could not be queued for processing' },
+    });
+    if (outcome.applied) logger.info('Task of an aborted batch failed', { task_id: taskId });
+    return outcome.applied;
+  }
+
   /** Marks FAILED a task whose attempts are all spent, unless a live worker holds it; true when this call failed it. */
   async function failSpent(taskId: string, now: Date): Promise<boolean> {
     const outcome = await store.transition(taskId, {
@@ -191,15 +216,16 @@ export function createTaskProcessor(deps: ProcessingDeps) {
       let taskId: string | undefined;
       const attempt: Attempt = {};
       try {
-        const id = (taskId = parseMessage(message.body));
-        return await withReserve(CLEANUP_RESERVE_MS, () => processOnce(id, message.sentAt, attempt, invocation));
+        const parsed = parseMessage(message.body);
+        taskId = parsed.task_id;
+        return await withReserve(CLEANUP_RESERVE_MS, () => processOnce(parsed.task_id, parsed.batch, message.sentAt, attempt, invocation));
       } catch (error) {
         if (taskId !== undefined && attempt.claimed !== undefined) await release(taskId, attempt.claimed);
         const backoff = retryDelaySeconds(message.receiveCount, deps.retryBaseDelaySeconds, deps.maxReceiveCount);
-        const delay = error instanceof TaskLeasedError ? Math.max(backoff, error.retryAfterSeconds) : backoff;
+        const delay = error instanceof RetryLaterError ? Math.max(backoff, error.retryAfterSeconds) : backoff;
         const retry = { task_id: taskId, receive_count: message.receiveCount, retry_in_seconds: delay };
-        // Another worker holding the task is expected (a duplicate delivery, a manual invoke): no stack trace for it.
-        if (error instanceof TaskLeasedError) logger.info('Task is held by another worker; the message will come back', retry);
+        // Expected conditions (a duplicate delivery, a manual invoke, a batch being committed): no stack trace for them.
+        if (error instanceof RetryLaterError) logger.info(`${error.message}; the message will come back`, retry);
         else logger.warn('Task processing failed; the message will be retried', { ...retry, error });
         await queue
           .retryAfter(message.receiptHandle, delay)
@@ -214,7 +240,7 @@ export function createTaskProcessor(deps: ProcessingDeps) {
     async failDeadLetter(message: ReceivedMessage): Promise<void> {
       let taskId: string;
       try {
-        taskId = parseMessage(message.body);
+        taskId = parseMessage(message.body).task_id;
       } catch (error) {
         logger.error('Dead letter names no task; dropped', { body: message.body.slice(0, 1024), error });
         return;

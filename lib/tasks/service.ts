@@ -2,11 +2,13 @@ import { createHash, randomUUID } from 'node:crypto';
 import type { Clock } from '#lib/clock';
 import { remainingMs, withReserve } from '#lib/deadline';
 import { setTimeout as sleep } from 'node:timers/promises';
+import { DependencyUnavailableError } from '#lib/errors';
 import type { AppLogger } from '#lib/logger';
 import { IdempotencyKeyReusedError, TaskNotCancelableError, TaskNotFoundError } from './errors';
 import {
   IDEMPOTENCY_WINDOW_SECONDS,
   newTask,
+  type BatchRef,
   type SubmitTaskInput,
   type SubmittedBatch,
   type SubmittedTask,
@@ -24,6 +26,9 @@ export interface TaskServiceDeps {
   /** How often a waiting read looks at the task again: one consistent read each. */
   waitPollMs?: number;
 }
+
+/** Without an invocation's budget (scripts, tests), how long a batch submit has to commit. */
+const DEFAULT_COMMIT_WINDOW_MS = 30_000;
 
 export const DEFAULT_WAIT_POLL_MS = 500;
 
@@ -119,28 +124,40 @@ export function createTaskService({ store, queue, clock, logger, metrics = noMet
     },
 
     /**
-     * Stores and queues up to 100 tasks with batched calls. If any store or queue call fails, every
-     * task of the batch is marked FAILED (ENQUEUE_FAILED; one a worker already claimed stops and is
-     * never completed) before the error reaches the client as a 503: a 503 means none of it runs.
+     * Stores and queues up to 100 tasks with batched calls, then commits the batch: its tasks run
+     * only once it is committed. If any call fails, the batch is aborted and every task is marked
+     * FAILED (ENQUEUE_FAILED) before the error reaches the client as a 503: a 503 means none of it
+     * runs, even when the abort or the marking fails too (a processor aborts a batch that has no
+     * verdict by `commit_by`).
      */
     async submitBatch(inputs: SubmitTaskInput[]): Promise<SubmittedBatch> {
       const now = clock.now();
       const tasks = inputs.map((input) => newTask(input, newId(), now));
+      const batch: BatchRef = { id: newId(), commit_by: new Date(now.getTime() + (remainingMs() ?? DEFAULT_COMMIT_WINDOW_MS)).toISOString() };
       try {
         await withReserve(UNDO_RESERVE_MS, async () => {
-          await store.createMany(tasks);
-          await queue.enqueueAll(tasks.map((task) => ({ task_id: task.task_id })));
+          await store.createMany(tasks, batch);
+          await queue.enqueueAll(tasks.map((task) => ({ task_id: task.task_id, batch })));
+          // Refused only when a processor aborted the batch first, past its commit_by.
+          if ((await store.settleBatch(batch.id, 'COMMITTED')) !== 'COMMITTED') throw new DependencyUnavailableError('task store');
         });
       } catch (submitError) {
-        const marked = await Promise.all(tasks.map((task) => markUnqueued(task.task_id)));
-        if (marked.includes(false)) {
-          logger.error('Tasks of a refused batch could not all be marked FAILED', {
-            task_ids: tasks.filter((_, index) => !marked[index]).map((task) => task.task_id),
-          });
+        // A commit whose answer was lost may have been applied: the first verdict stands either way.
+        const verdict = await store.settleBatch(batch.id, 'ABORTED').catch((abortError: unknown) => {
+          logger.error('Could not abort a refused batch; its processors will', { batch_id: batch.id, error: abortError });
+          return undefined;
+        });
+        if (verdict !== 'COMMITTED') {
+          const marked = await Promise.all(tasks.map((task) => markUnqueued(task.task_id)));
+          if (marked.includes(false)) {
+            logger.error('Tasks of a refused batch could not all be marked FAILED; the batch is aborted, so none runs', {
+              task_ids: tasks.filter((_, index) => !marked[index]).map((task) => task.task_id),
+            });
+          }
+          throw submitError;
         }
-        throw submitError;
       }
-      logger.info('Task batch submitted', { count: tasks.length, task_ids: tasks.map((task) => task.task_id) });
+      logger.info('Task batch submitted', { count: tasks.length, batch_id: batch.id, task_ids: tasks.map((task) => task.task_id) });
       metrics.count('TasksSubmitted', tasks.length);
       return { tasks: tasks.map((task) => ({ task_id: task.task_id, status: 'PENDING' as const })) };
     },

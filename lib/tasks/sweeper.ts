@@ -1,5 +1,6 @@
 import type { Clock } from '#lib/clock';
 import type { AppLogger } from '#lib/logger';
+import type { TaskMessage } from './model';
 import type { StalePosition, TaskQueue, TaskStore } from './ports';
 
 export interface SweeperDeps {
@@ -30,22 +31,23 @@ export function createStaleTaskSweeper({ store, queue, clock, logger, staleAfter
   return async function requeueStaleTasks(): Promise<{ requeued: number }> {
     const now = clock.now();
     const before = new Date(now.getTime() - staleAfterSeconds * 1000);
-    const taskIds: string[] = [];
+    const messages: TaskMessage[] = [];
     let after: StalePosition | undefined;
-    for (let page = 0; page < PAGES_PER_RUN && taskIds.length < limit; page++) {
+    for (let page = 0; page < PAGES_PER_RUN && messages.length < limit; page++) {
       const candidates = await store.findUnfinishedCreatedBefore(before, limit, after);
-      for (let start = 0; start < candidates.length && taskIds.length < limit; start += MARKS_AT_ONCE) {
+      for (let start = 0; start < candidates.length && messages.length < limit; start += MARKS_AT_ONCE) {
         const slice = candidates.slice(start, start + MARKS_AT_ONCE).map((candidate) => candidate.taskId);
+        // A task of a batch goes with its batch, so it still runs only if that batch was committed.
         const marked = await Promise.all(slice.map((taskId) => store.markRequeued(taskId, now, before)));
-        taskIds.push(...slice.filter((_, index) => marked[index]));
+        messages.push(...marked.filter((message): message is TaskMessage => message !== undefined));
       }
       if (candidates.length < limit) break;
       after = candidates.at(-1);
     }
-    if (taskIds.length > 0) {
-      await queue.enqueueAll(taskIds.map((task_id) => ({ task_id })));
-      logger.warn('Requeued stale unfinished tasks', { count: taskIds.length, task_ids: taskIds.slice(0, 50) });
+    if (messages.length > 0) {
+      await queue.enqueueAll(messages);
+      logger.warn('Requeued stale unfinished tasks', { count: messages.length, task_ids: messages.slice(0, 50).map((message) => message.task_id) });
     }
-    return { requeued: taskIds.length };
+    return { requeued: messages.length };
   };
 }

@@ -138,6 +138,25 @@ describe('DynamoDbTaskStore against DynamoDB Local', () => {
     base.destroy();
   });
 
+  it('keeps the first verdict of a batch: a commit after an abort answers ABORTED, and the other way round', async () => {
+    const aborted = randomUUID();
+    expect(await store.batchVerdict(aborted)).toBeUndefined();
+    expect(await store.settleBatch(aborted, 'ABORTED')).toBe('ABORTED');
+    expect(await store.settleBatch(aborted, 'COMMITTED')).toBe('ABORTED');
+    const committed = randomUUID();
+    expect(await store.settleBatch(committed, 'COMMITTED')).toBe('COMMITTED');
+    expect(await store.settleBatch(committed, 'ABORTED')).toBe('COMMITTED');
+    expect(await store.batchVerdict(committed)).toBe('COMMITTED');
+  });
+
+  it('requeues a task of a batch with its batch', async () => {
+    const id = randomUUID();
+    const batch = { id: randomUUID(), commit_by: at(5_000).toISOString() };
+    await store.createMany([newTask({ title: 't', description: 'd', metadata: {} }, id, at(0))], batch);
+    expect(await store.markRequeued(id, at(600_000), at(300_000))).toEqual({ task_id: id, batch });
+    expect(await store.markRequeued(id, at(600_001), at(300_000))).toBeUndefined();
+  });
+
   it('answers ping', async () => {
     await expect(store.ping()).resolves.toBeUndefined();
   });

@@ -1,7 +1,7 @@
 import { DependencyUnavailableError } from '#lib/errors';
 import type { Clock } from '#lib/clock';
 import type { AppLogger } from '#lib/logger';
-import type { Task, TaskMessage, TaskStatus } from '#lib/tasks/model';
+import type { BatchRef, BatchVerdict, Task, TaskMessage, TaskStatus } from '#lib/tasks/model';
 import type {
   IdempotencyRecord,
   ListQuery,
@@ -18,7 +18,7 @@ import type {
 import { InvalidCursorError } from '#lib/tasks/errors';
 import { sourcesOf } from '#lib/tasks/transitions';
 
-type Stored = { task: Task; leaseExpiresAt?: Date };
+type Stored = { task: Task; leaseExpiresAt?: Date; batch?: BatchRef };
 
 /** An in-memory task store with the DynamoDB store's conditions, for unit tests. */
 export class InMemoryTaskStore implements TaskStore {
@@ -34,9 +34,25 @@ export class InMemoryTaskStore implements TaskStore {
     this.items.set(task.task_id, { task: structuredClone(task) });
   }
 
-  async createMany(tasks: Task[]): Promise<void> {
+  async createMany(tasks: Task[], batch?: BatchRef): Promise<void> {
     this.guard();
-    for (const task of tasks) await this.create(task);
+    for (const task of tasks) {
+      await this.create(task);
+      if (batch) this.items.get(task.task_id)!.batch = batch;
+    }
+  }
+
+  readonly batches = new Map<string, BatchVerdict>();
+
+  async settleBatch(batchId: string, verdict: BatchVerdict): Promise<BatchVerdict> {
+    this.guard();
+    if (!this.batches.has(batchId)) this.batches.set(batchId, verdict);
+    return this.batches.get(batchId)!;
+  }
+
+  async batchVerdict(batchId: string): Promise<BatchVerdict | undefined> {
+    this.guard();
+    return this.batches.get(batchId);
   }
 
   readonly idempotency = new Map<string, IdempotencyRecord>();
@@ -112,16 +128,16 @@ export class InMemoryTaskStore implements TaskStore {
 
   readonly requeuedAt = new Map<string, Date>();
 
-  async markRequeued(taskId: string, at: Date, requeuedBefore: Date): Promise<boolean> {
+  async markRequeued(taskId: string, at: Date, requeuedBefore: Date): Promise<TaskMessage | undefined> {
     this.guard();
     const stored = this.items.get(taskId);
-    if (!stored) return false;
+    if (!stored) return undefined;
     const needsIt =
       stored.task.status === 'PENDING' || (stored.task.status === 'PROCESSING' && (stored.leaseExpiresAt ?? at) < at);
     const last = this.requeuedAt.get(taskId);
-    if (!needsIt || (last && last >= requeuedBefore)) return false;
+    if (!needsIt || (last && last >= requeuedBefore)) return undefined;
     this.requeuedAt.set(taskId, at);
-    return true;
+    return { task_id: taskId, ...(stored.batch ? { batch: stored.batch } : {}) };
   }
 
   async releaseLease(taskId: string, attempt: number, at: Date): Promise<void> {

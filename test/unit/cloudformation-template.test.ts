@@ -90,12 +90,12 @@ describe('the packaged CloudFormation template (stage localstack)', () => {
   it('gives each function its own role, allowing only what it calls', () => {
     const expected: Record<string, string[]> = {
       SubmitTask: ['dynamodb:DeleteItem', 'dynamodb:GetItem', 'dynamodb:PutItem', 'dynamodb:UpdateItem', 'sqs:SendMessage'],
-      SubmitTaskBatch: ['dynamodb:BatchWriteItem', 'dynamodb:UpdateItem', 'sqs:SendMessage'],
+      SubmitTaskBatch: ['dynamodb:BatchWriteItem', 'dynamodb:GetItem', 'dynamodb:PutItem', 'dynamodb:UpdateItem', 'sqs:SendMessage'],
       GetTask: ['dynamodb:GetItem'],
       ListTasks: ['dynamodb:BatchGetItem', 'dynamodb:Query'],
       CancelTask: ['dynamodb:UpdateItem'],
       Health: ['dynamodb:DescribeTable', 'sqs:GetQueueAttributes'],
-      ProcessTasks: ['dynamodb:BatchGetItem', 'dynamodb:UpdateItem', 'sqs:ChangeMessageVisibility', 'sqs:DeleteMessage', 'sqs:GetQueueAttributes', 'sqs:ReceiveMessage'],
+      ProcessTasks: ['dynamodb:BatchGetItem', 'dynamodb:GetItem', 'dynamodb:PutItem', 'dynamodb:UpdateItem', 'sqs:ChangeMessageVisibility', 'sqs:DeleteMessage', 'sqs:GetQueueAttributes', 'sqs:ReceiveMessage'],
       FailDeadLetters: ['dynamodb:UpdateItem', 'sqs:ChangeMessageVisibility', 'sqs:DeleteMessage', 'sqs:GetQueueAttributes', 'sqs:ReceiveMessage'],
       RequeueStaleTasks: ['dynamodb:Query', 'sqs:SendMessage'],
     };

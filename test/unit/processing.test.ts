@@ -221,6 +221,58 @@ describe('a failed attempt', () => {
   });
 });
 
+describe('a task of a batch submit', () => {
+  const batchOf = (clock: ManualClock, commitInMs = 5_000) => ({ id: ID(900), commit_by: new Date(clock.now().getTime() + commitInMs).toISOString() });
+  const batchMessage = (taskId: string, batch: { id: string; commit_by: string }) => ({
+    body: JSON.stringify({ task_id: taskId, batch }),
+    receiptHandle: `receipt-${taskId}`,
+    receiveCount: 1,
+  });
+
+  it('runs once its batch is committed', async () => {
+    const { processor, seed, store, clock } = setup();
+    const batch = batchOf(clock);
+    await store.settleBatch(batch.id, 'COMMITTED');
+    const id = await seed(30);
+    await expect(processor.process(batchMessage(id, batch))).resolves.toBe('completed');
+  });
+
+  it('waits the moment a commit takes, then runs', async () => {
+    const { processor, seed, store, clock } = setup();
+    const batch = batchOf(clock);
+    const id = await seed(31);
+    setTimeout(() => void store.settleBatch(batch.id, 'COMMITTED'), 300);
+    await expect(processor.process(batchMessage(id, batch))).resolves.toBe('completed');
+  });
+
+  it('never runs when its batch was aborted (answered 503): the task is FAILED with no attempt', async () => {
+    const { processor, seed, store, clock } = setup();
+    const batch = batchOf(clock);
+    await store.settleBatch(batch.id, 'ABORTED');
+    const id = await seed(32);
+    await expect(processor.process(batchMessage(id, batch))).resolves.toBe('failed');
+    expect(store.items.get(id)!.task).toMatchObject({ status: 'FAILED', attempts: 0, error: { code: 'ENQUEUE_FAILED' } });
+  });
+
+  it('aborts a batch that has no verdict past its commit_by, and never runs its task', async () => {
+    const { processor, seed, store, clock } = setup();
+    const batch = batchOf(clock, -60_000);
+    const id = await seed(33);
+    await expect(processor.process(batchMessage(id, batch))).resolves.toBe('failed');
+    expect(store.batches.get(batch.id)).toBe('ABORTED');
+    expect(store.items.get(id)!.task).toMatchObject({ status: 'FAILED', attempts: 0 });
+  });
+
+  it('comes back later, unclaimed, when the invocation runs out of time waiting for the verdict', async () => {
+    const { processor, seed, store, clock } = setup();
+    const id = await seed(34);
+    const outOfTime = new AbortController();
+    setTimeout(() => outOfTime.abort(), 300);
+    await expect(processor.process(batchMessage(id, batchOf(clock)), outOfTime.signal)).rejects.toThrow(/not committed yet/);
+    expect(store.items.get(id)!.task).toMatchObject({ status: 'PENDING', attempts: 0 });
+  });
+});
+
 describe('retry backoff', () => {
   it.each([
     [1, 10],

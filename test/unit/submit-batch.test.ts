@@ -26,6 +26,10 @@ describe('POST /api/tasks/batch', () => {
     expect(body.tasks.every((t: { status: string }) => t.status === 'PENDING')).toBe(true);
     body.tasks.forEach((t: { task_id: string }, n: number) => expect(store.items.get(t.task_id)!.task.payload).toEqual({ n }));
     expect(queue.messages.map((m) => m.task_id)).toEqual(body.tasks.map((t: { task_id: string }) => t.task_id));
+    // Every message names the batch, and the batch is committed: its tasks may run.
+    const batchId = queue.messages[0]!.batch!.id;
+    expect(queue.messages.every((m) => m.batch?.id === batchId)).toBe(true);
+    expect(store.batches.get(batchId)).toBe('COMMITTED');
   });
 
   it.each([
@@ -60,5 +64,14 @@ describe('POST /api/tasks/batch', () => {
     const stored = [...store.items.values()].map(({ task }) => task);
     expect(stored).toHaveLength(3);
     expect(stored.every((t) => t.status === 'FAILED' && t.error?.code === 'ENQUEUE_FAILED')).toBe(true);
+    expect([...store.batches.values()]).toEqual(['ABORTED']);
+  });
+
+  it('answers 503 and aborts the batch when the commit is refused: a processor aborted it first', async () => {
+    const { post, store } = setup();
+    const settle = store.settleBatch.bind(store);
+    store.settleBatch = async (batchId, verdict) => settle(batchId, verdict === 'COMMITTED' ? 'ABORTED' : verdict);
+    expect((await post({ tasks: [task(0)] })).status).toBe(503);
+    expect([...store.items.values()].every(({ task }) => task.status === 'FAILED')).toBe(true);
   });
 });

@@ -31,6 +31,17 @@ describe('the stale task sweeper', () => {
     expect(queue.messages).toEqual([{ task_id: ID(1) }, { task_id: ID(4) }]);
   });
 
+  it('sends a task of a batch with its batch, so it still runs only if that batch was committed', async () => {
+    const store = new InMemoryTaskStore();
+    const queue = new InMemoryTaskQueue();
+    const clock = new ManualClock();
+    const batch = { id: ID(900), commit_by: clock.now().toISOString() };
+    await store.createMany([newTask({ title: 't', description: 'd', metadata: {} }, ID(5), clock.now())], batch);
+    clock.advance(10 * 60_000);
+    await createStaleTaskSweeper({ store, queue, clock, logger: silentLogger, staleAfterSeconds: 300, limit: 100 })();
+    expect(queue.messages).toEqual([{ task_id: ID(5), batch }]);
+  });
+
   it('fails (and is retried by its schedule) when the queue is down', async () => {
     const { queue, sweep } = await setup();
     queue.down = true;
