@@ -216,7 +216,7 @@ export async function runChaos(options: ChaosOptions): Promise<ChaosReport> {
       await sleep(windowMs);
     } else if (kind === 'killed-invocation') {
       // A worker that claimed a task and died: the claim is written, nothing follows it until the lease runs out.
-      for (const taskId of accepted.slice(-20).filter(() => random() < 0.15)) {
+      for (const taskId of accepted.slice(-30).filter(() => random() < 0.3)) {
         const claimed = await store.transition(taskId, { to: 'PROCESSING', at: new Date(), leaseExpiresAt: new Date(Date.now() + 30_000), maxAttempts: 3 });
         if (claimed.applied) count(injected, kind);
       }
