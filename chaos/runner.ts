@@ -204,10 +204,14 @@ export async function runChaos(options: ChaosOptions): Promise<ChaosReport> {
       await sleep(windowMs);
       proxies[target]!.setFault(undefined);
     } else if (kind === 'trigger-stall') {
-      stack.pauseTriggers();
-      count(injected, kind);
-      await sleep(windowMs);
-      stack.resumeTriggers();
+      // Two stalls a window, with a moment of polling between: a trigger that stops, starts and stops again.
+      for (let stall = 0; stall < 2; stall++) {
+        stack.pauseTriggers();
+        count(injected, kind);
+        await sleep(windowMs / 2);
+        stack.resumeTriggers();
+        if (stall === 0) await sleep(200);
+      }
     } else if (kind === 'duplicate-delivery') {
       for (const taskId of [pick(accepted), pick(accepted)].filter(Boolean)) {
         await clients.sqs.send(new SendMessageCommand({ QueueUrl: queueUrl, MessageBody: JSON.stringify({ task_id: taskId }) }));
