@@ -9,6 +9,7 @@ import {
   IDEMPOTENCY_WINDOW_SECONDS,
   newTask,
   type BatchRef,
+  type BatchVerdict,
   type SubmitTaskInput,
   type SubmittedBatch,
   type SubmittedTask,
@@ -35,6 +36,13 @@ export const DEFAULT_WAIT_POLL_MS = 500;
 /** Time a submit keeps back from its budget to undo what it stored when the rest cannot be done. */
 export const UNDO_RESERVE_MS = 1_500;
 
+/**
+ * What a batch submit keeps back to learn its batch's verdict when the commit's outcome is unknown
+ * (its answer lost, the store refusing for a while): the client must get the answer the store holds.
+ */
+export const BATCH_VERDICT_RESERVE_MS = 4_000;
+const VERDICT_RETRY_MS = 150;
+
 const accepted = (taskId: string, createdAt: string): SubmittedTask => ({
   task_id: taskId,
   status: 'PENDING',
@@ -55,6 +63,22 @@ export function fingerprintOf(input: SubmitTaskInput): string {
 
 /** The client-facing use cases: submit, read, list and cancel. */
 export function createTaskService({ store, queue, clock, logger, metrics = noMetrics, newId = randomUUID, waitPollMs = DEFAULT_WAIT_POLL_MS }: TaskServiceDeps) {
+  /** Aborts a batch unless it has a verdict, retrying within the budget; the verdict, or undefined if the store never answered. */
+  const settleUntilKnown = async (batchId: string): Promise<BatchVerdict | undefined> => {
+    for (;;) {
+      try {
+        return await store.settleBatch(batchId, 'ABORTED');
+      } catch (abortError) {
+        const left = remainingMs();
+        if (left === undefined || left < VERDICT_RETRY_MS * 2) {
+          logger.error('Could not abort a refused batch; its processors will', { batch_id: batchId, error: abortError });
+          return undefined;
+        }
+        await sleep(VERDICT_RETRY_MS);
+      }
+    }
+  };
+
   const read = async (taskId: string): Promise<Task> => {
     const task = await store.get(taskId);
     if (!task) throw new TaskNotFoundError(taskId);
@@ -135,18 +159,16 @@ export function createTaskService({ store, queue, clock, logger, metrics = noMet
       const tasks = inputs.map((input) => newTask(input, newId(), now));
       const batch: BatchRef = { id: newId(), commit_by: new Date(now.getTime() + (remainingMs() ?? DEFAULT_COMMIT_WINDOW_MS)).toISOString() };
       try {
-        await withReserve(UNDO_RESERVE_MS, async () => {
+        await withReserve(BATCH_VERDICT_RESERVE_MS, async () => {
           await store.createMany(tasks, batch);
           await queue.enqueueAll(tasks.map((task) => ({ task_id: task.task_id, batch })));
           // Refused only when a processor aborted the batch first, past its commit_by.
           if ((await store.settleBatch(batch.id, 'COMMITTED')) !== 'COMMITTED') throw new DependencyUnavailableError('task store');
         });
       } catch (submitError) {
-        // A commit whose answer was lost may have been applied: the first verdict stands either way.
-        const verdict = await store.settleBatch(batch.id, 'ABORTED').catch((abortError: unknown) => {
-          logger.error('Could not abort a refused batch; its processors will', { batch_id: batch.id, error: abortError });
-          return undefined;
-        });
+        // A commit whose answer was lost may have been applied: the first verdict stands either way,
+        // and the answer must be the one the store holds, so the abort is tried until it is known.
+        const verdict = await settleUntilKnown(batch.id);
         if (verdict !== 'COMMITTED') {
           const marked = await Promise.all(tasks.map((task) => markUnqueued(task.task_id)));
           if (marked.includes(false)) {

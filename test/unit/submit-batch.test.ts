@@ -1,5 +1,6 @@
 import { createHandler } from '#functions/submit-batch';
 import { MAX_BODY_BYTES } from '#lib/handlers/api';
+import { DependencyUnavailableError } from '#lib/errors';
 import { createTaskService } from '#lib/tasks/service';
 import { InMemoryTaskQueue, InMemoryTaskStore, ManualClock, silentLogger } from '../support/fakes';
 import { jsonPost, lambdaContext } from '../support/events';
@@ -65,6 +66,21 @@ describe('POST /api/tasks/batch', () => {
     expect(stored).toHaveLength(3);
     expect(stored.every((t) => t.status === 'FAILED' && t.error?.code === 'ENQUEUE_FAILED')).toBe(true);
     expect([...store.batches.values()]).toEqual(['ABORTED']);
+  });
+
+  it('answers 202 when its commit was applied but the answers were lost: the client gets the verdict the store holds', async () => {
+    const { post, store } = setup();
+    const settle = store.settleBatch.bind(store);
+    let calls = 0;
+    // The commit lands, and neither its answer nor the first abort's comes back.
+    store.settleBatch = async (batchId, verdict) => {
+      const held = await settle(batchId, verdict);
+      if (++calls <= 2) throw new DependencyUnavailableError('task store');
+      return held;
+    };
+    const { status, body } = await post({ tasks: [task(0), task(1)] });
+    expect(status).toBe(202);
+    expect(body.tasks.every((t: { task_id: string }) => store.items.get(t.task_id)!.task.status === 'PENDING')).toBe(true);
   });
 
   it('answers 503 and aborts the batch when the commit is refused: a processor aborted it first', async () => {
