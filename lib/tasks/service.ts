@@ -42,6 +42,8 @@ export const UNDO_RESERVE_MS = 1_500;
  */
 export const BATCH_VERDICT_RESERVE_MS = 4_000;
 const VERDICT_RETRY_MS = 150;
+/** How long the verdict is asked for: past that, the store is down rather than failing now and then. */
+const VERDICT_RETRY_WINDOW_MS = 2_000;
 
 const accepted = (taskId: string, createdAt: string): SubmittedTask => ({
   task_id: taskId,
@@ -65,12 +67,13 @@ export function fingerprintOf(input: SubmitTaskInput): string {
 export function createTaskService({ store, queue, clock, logger, metrics = noMetrics, newId = randomUUID, waitPollMs = DEFAULT_WAIT_POLL_MS }: TaskServiceDeps) {
   /** Aborts a batch unless it has a verdict, retrying within the budget; the verdict, or undefined if the store never answered. */
   const settleUntilKnown = async (batchId: string): Promise<BatchVerdict | undefined> => {
+    const giveUpAt = Date.now() + VERDICT_RETRY_WINDOW_MS;
     for (;;) {
       try {
         return await store.settleBatch(batchId, 'ABORTED');
       } catch (abortError) {
         const left = remainingMs();
-        if (left === undefined || left < VERDICT_RETRY_MS * 2) {
+        if (left === undefined || left < VERDICT_RETRY_MS * 2 || Date.now() > giveUpAt) {
           logger.error('Could not abort a refused batch; its processors will', { batch_id: batchId, error: abortError });
           return undefined;
         }
