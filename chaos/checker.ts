@@ -93,7 +93,8 @@ export function checkHistory(events: HistoryEvent[], { faultSlackMs }: CheckOpti
     }
     if (invoke.kind === 'batch' && reply.status === 503 && invoke.marker) {
       for (const { task, line: finalLine } of finals.values()) {
-        if (task.title.startsWith(invoke.marker) && (task.attempts > 0 || task.status !== 'FAILED')) {
+        // `<marker> <n>`: the space keeps batch 12's marker from matching batch 123's tasks.
+        if (task.title.startsWith(`${invoke.marker} `) && (task.attempts > 0 || task.status !== 'FAILED')) {
           violate('batch-503-runs-none', `a task of a batch answered 503 ran: ${task.status}, attempts ${task.attempts}`, [line, answerLine, finalLine]);
         }
       }

@@ -45,7 +45,7 @@ export function seededRandom(seed: number): () => number {
 
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 /** Effects of a fault may show this long after its window: SDK retries, backoffs, a killed worker's 30 s lease. */
-const FAULT_SLACK_MS = 45_000;
+export const FAULT_SLACK_MS = 45_000;
 const DRAIN_BOUND_MS = 180_000;
 const REQUEST_TIMEOUT_MS = 15_000;
 

@@ -76,6 +76,12 @@ describe('the chaos history checker', () => {
     for (const violation of found) expect(violation.lines.length).toBeGreaterThan(0);
   });
 
+  it('tells the tasks of batch 6 from those of batch 66', () => {
+    const history = cleanHistory();
+    history.push({ type: 'final', task: { ...task(12, 'COMPLETED', 1), title: 'chaos batch 66 0' } });
+    expect(check(history)).toEqual([]);
+  });
+
   it('has a planted violation for every invariant', () => {
     expect(new Set(planted.map(([invariant]) => invariant))).toEqual(new Set(INVARIANTS));
   });
