@@ -11,6 +11,10 @@ const outsideLib = [
   { group: ['\\#functions/*', '**/functions/*'], message: 'lib/ never imports a handler: handlers import lib/.' },
   { group: ['**/local/*'], message: 'lib/ never imports the embedded stack: it is a user of lib/, not a part of it.' },
 ];
+const belowHandlers = [
+  ...outsideLib,
+  { group: ['\\#lib/handlers/*', '\\#lib/container'], message: 'lib/http/ and lib/aws/ sit below the handler builders and the composition root: those import them.' },
+];
 const domainOnly = [
   ...outsideLib,
   { group: ['@aws-sdk/*', '@smithy/*'], message: 'The domain talks to AWS only through its ports (lib/tasks/ports.ts); adapters live in lib/aws/.' },
@@ -30,6 +34,9 @@ export default tseslint.config(
       '@typescript-eslint/consistent-type-imports': 'error',
     },
   },
+  // Serverless plugins are CommonJS (the framework require()s them): require is their import.
+  { files: ['**/*.cjs'], languageOptions: { sourceType: 'commonjs' }, rules: { '@typescript-eslint/no-require-imports': 'off' } },
   { files: ['lib/**/*.ts'], rules: { 'no-restricted-imports': ['error', { patterns: outsideLib }] } },
+  { files: ['lib/http/**/*.ts', 'lib/aws/**/*.ts'], rules: { 'no-restricted-imports': ['error', { patterns: belowHandlers }] } },
   { files: ['lib/tasks/**/*.ts'], rules: { 'no-restricted-imports': ['error', { patterns: domainOnly }] } },
 );

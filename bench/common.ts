@@ -1,11 +1,3 @@
-import { Agent as HttpAgent } from 'node:http';
-import { NodeHttpHandler } from '@smithy/node-http-handler';
-import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
-import { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
-import { SQSClient } from '@aws-sdk/client-sqs';
-import { LOCAL_CREDENTIALS, LOCAL_REGION } from '../local/emulators';
-import type { EmbeddedStack } from '../local/embedded-stack';
-
 /** What every phase is given: the run's settings from the command line. */
 export interface BenchSettings {
   tasks: number;
@@ -30,25 +22,6 @@ export async function post(url: string, body: unknown): Promise<{ status: number
 }
 
 export const taskBody = (n: number) => ({ title: `bench ${n}`, description: 'benchmark task', payload: { n } });
-
-/**
- * SDK clients straight to the stack's emulators, for the bench's own calls (the limit, its
- * bookkeeping). `maxSockets`: enough that the client's pool is never what limits a phase.
- */
-export function emulatorClients(stack: EmbeddedStack, maxSockets?: number) {
-  const requestHandler = maxSockets ? new NodeHttpHandler({ httpAgent: new HttpAgent({ keepAlive: true, maxSockets }) }) : undefined;
-  const config = { region: LOCAL_REGION, credentials: LOCAL_CREDENTIALS, ...(requestHandler ? { requestHandler } : {}) };
-  const dynamo = DynamoDBDocumentClient.from(new DynamoDBClient({ ...config, endpoint: stack.emulatorEndpoints.dynamodb }));
-  const sqs = new SQSClient({ ...config, endpoint: stack.emulatorEndpoints.sqs });
-  return {
-    dynamo,
-    sqs,
-    destroy: () => {
-      dynamo.destroy();
-      sqs.destroy();
-    },
-  };
-}
 
 /** How many of `times` fall in each second from `from`. */
 export function bucketPerSecond(times: number[], from: number): number[] {

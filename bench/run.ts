@@ -5,6 +5,7 @@ import { ConfigSchema } from '#lib/config';
 import { renderChart } from './chart';
 import { projectCost, PRICES } from './cost';
 import { log, type BenchSettings } from './common';
+import { measureBurst } from './phases/burst';
 import { measureEndToEnd } from './phases/end-to-end';
 import { measureLimit, measureLimitInFlight } from './phases/limit';
 import { measureProcessorBatch } from './phases/processor';
@@ -24,8 +25,10 @@ const { values: args } = parseArgs({
     'phase-seconds': { type: 'string', default: '4' },
     /** End-to-end runs in the same stack: the first meets cold function instances, the next ones warm ones. */
     rounds: { type: 'string', default: '1' },
-    /** Comma-separated: limit, in-flight, end-to-end, processor, submit. */
-    phases: { type: 'string', default: 'limit,in-flight,end-to-end,processor,submit' },
+    /** Comma-separated: burst, limit, in-flight, end-to-end, processor, submit. */
+    phases: { type: 'string', default: 'burst,limit,in-flight,end-to-end,processor,submit' },
+    /** The burst phase's sizes: that many single submits at once, each against a freshly started stack. */
+    burst: { type: 'string', default: '100,500' },
   },
 });
 const PHASES = new Set(args.phases!.split(','));
@@ -51,7 +54,13 @@ async function main() {
   const startedAt = new Date();
   let stack: EmbeddedStack | undefined;
   let apiUrl = args.endpoint;
-  if (!apiUrl) {
+  // Each burst meets a stack of its own, started with `npm start`'s settings, before anything else runs.
+  const bursts = [];
+  for (const requests of !apiUrl && PHASES.has('burst') ? args.burst!.split(',').map(Number) : []) {
+    bursts.push(await measureBurst(requests, { workMs: WORK_MS, logLevel: 'ERROR' }));
+  }
+  const needsStack = [...PHASES].some((phase) => phase !== 'burst');
+  if (!apiUrl && needsStack) {
     log(`starting the embedded stack (TASK_WORK_MS ${WORK_MS}, trigger concurrency ${TRIGGER_CONCURRENCY} batches)...`);
     stack = await startEmbeddedStack({ workMs: WORK_MS, maxConcurrency: TRIGGER_CONCURRENCY, logLevel: 'ERROR', echo: process.env.BENCH_ECHO === '1' });
     apiUrl = stack.apiUrl;
@@ -70,12 +79,12 @@ async function main() {
     const processorBatch = stack && PHASES.has('processor') ? await measureProcessorBatch(stack, settings) : undefined;
     const submits = [];
     for (const batch of PHASES.has('submit') ? [false, true] : []) {
-      for (const connections of [1, 10, 50]) {
+      for (const connections of apiUrl ? [1, 10, 50] : []) {
         // The processor would compete with the API for this machine's two cores; on AWS they share nothing.
         stack?.pauseTriggers();
-        const result = await measureSubmit(apiUrl, connections, batch, settings);
+        const result = await measureSubmit(apiUrl!, connections, batch, settings);
         stack?.resumeTriggers();
-        const leftAfterDrain = stack ? await drain(apiUrl) : 0;
+        const leftAfterDrain = stack ? await drain(apiUrl!) : 0;
         submits.push({ ...result, leftAfterDrain });
       }
     }
@@ -107,12 +116,16 @@ async function main() {
       { name: 'cost per million tasks, single submits', target: 'reported', measured: costs ? `$${costs.single.total.toFixed(2)}` : 'n/a', met: null },
     ];
 
-    const results = { startedAt: startedAt.toISOString(), machine: { cpus: (await import('node:os')).cpus().length, node: process.version }, settings: { TASKS, WORK_MS, TRIGGER_CONCURRENCY, PHASE_MS, PHASES: [...PHASES] }, limit, limitInFlight, endToEndRounds: endToEndRounds.map(({ wallSeconds, batchSubmitsRetriedAfter503 }) => ({ wallSeconds, batchSubmitsRetriedAfter503 })), endToEnd, processorBatch, submits, costs, prices: PRICES, targets };
+    const results = { startedAt: startedAt.toISOString(), machine: { cpus: (await import('node:os')).cpus().length, node: process.version }, settings: { TASKS, WORK_MS, TRIGGER_CONCURRENCY, PHASE_MS, PHASES: [...PHASES] }, bursts, limit, limitInFlight, endToEndRounds: endToEndRounds.map(({ wallSeconds, batchSubmitsRetriedAfter503 }) => ({ wallSeconds, batchSubmitsRetriedAfter503 })), endToEnd, processorBatch, submits, costs, prices: PRICES, targets };
     mkdirSync('bench/results', { recursive: true });
     const stamp = startedAt.toISOString().replace(/[:.]/g, '-');
     writeFileSync(`bench/results/${stamp}.json`, JSON.stringify(results, null, 2));
     writeFileSync(`bench/results/${stamp}.svg`, renderChart(results));
 
+    if (bursts.length > 0) {
+      console.log('\nBursts of single submits on a fresh stack (ms):');
+      console.table(bursts.map((b) => ({ requests: b.requests, answers: JSON.stringify(b.byStatus), p50: Math.round(b.latencyMs.p50), p99: Math.round(b.latencyMs.p99), 'wall s': Number(b.wallSeconds.toFixed(1)) })));
+    }
     console.log('\nSubmit throughput and latency (ms):');
     console.table(submits.map((s) => ({ mode: s.batch ? 'batch of 10' : 'single', connections: s.connections, 'tasks/s': Math.round(s.tasksPerSecond), p50: Math.round(s.latencyMs.p50), p95: Math.round(s.latencyMs.p95), p99: Math.round(s.latencyMs.p99), errors: s.errors })));
     if (endToEnd && limit) {

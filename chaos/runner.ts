@@ -2,7 +2,7 @@ import { randomUUID } from 'node:crypto';
 import { ScanCommand } from '@aws-sdk/lib-dynamodb';
 import { SendMessageCommand } from '@aws-sdk/client-sqs';
 import { startEmbeddedStack, type EmbeddedStack } from '../local/embedded-stack';
-import { emulatorClients } from '../bench/common';
+import { emulatorClients } from '../local/emulator-clients';
 import { DynamoDbTaskStore } from '#lib/aws/dynamodb-task-store';
 import { checkHistory, INVARIANTS, type Violation } from './checker';
 import { startFaultProxy, type FaultProxy, type ProxyFault } from './fault-proxy';

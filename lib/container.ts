@@ -4,7 +4,7 @@ import { SqsTaskQueue } from '#lib/aws/sqs-task-queue';
 import { systemClock } from '#lib/clock';
 import { loadConfig } from '#lib/config';
 import { logger } from '#lib/logger';
-import { cloudWatchMetrics, countAwsRequest } from '#lib/metrics';
+import { cloudWatchMetrics, countAwsRequest } from '#lib/aws/cloudwatch-metrics';
 import { createTaskProcessor } from '#lib/tasks/processing';
 import { createTaskService } from '#lib/tasks/service';
 import { createStaleTaskSweeper } from '#lib/tasks/sweeper';

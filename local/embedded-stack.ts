@@ -67,8 +67,6 @@ export interface EmbeddedStack {
   resources: CreatedResources;
   /** Invokes a function of serverless.yml by its key (`processTasks`), as Lambda's Invoke does: its answer. */
   invoke(functionKey: string, event: unknown): Promise<unknown>;
-  /** Starts `instances` warm instances of a function at once (with an empty SQS event), as provisioned concurrency would. */
-  warmUp(functionKey: string, instances: number): Promise<void>;
   /** Stops and restarts the SQS triggers' polling, as disabling and enabling an event source mapping. */
   pauseTriggers(): void;
   resumeTriggers(): void;
@@ -98,6 +96,14 @@ export async function invokeFunction(lambda: LambdaClient, functionName: string,
   const payload = response.Payload ? Buffer.from(response.Payload).toString() : '';
   if (response.FunctionError) throw new Error(`${functionName} failed: ${payload}`);
   return payload ? JSON.parse(payload) : undefined;
+}
+
+/** The ping every handler answers at once (`@middy/warmup`, lib/handlers/base.ts): it only initialises an instance. */
+export const WARMUP_EVENT = { source: 'serverless-plugin-warmup' };
+
+/** Starts `instances` instances of a function at once, each initialised, as provisioned concurrency would. */
+async function warmUp(lambda: LambdaClient, functionName: string, instances: number): Promise<void> {
+  await Promise.all(Array.from({ length: instances }, () => invokeFunction(lambda, functionName, WARMUP_EVENT)));
 }
 
 const lambdaInvoker =
@@ -166,12 +172,17 @@ export async function startEmbeddedStack(options: EmbeddedStackOptions = {}): Pr
       TASKS_TABLE: Object.values(resources.tables)[0] ?? '',
       AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED: 'true',
     };
+    // A queue-triggered function may run as many instances as its trigger runs batches at once.
+    const concurrencyOf = (trigger: ServiceDefinition['triggers'][number]) =>
+      Math.min(options.maxConcurrency ?? DEFAULT_TRIGGER_CONCURRENCY, trigger.maximumConcurrency ?? Infinity);
+    const instanceLimits = Object.fromEntries(definition.triggers.map((trigger) => [`LOCAL_MAX_INSTANCES_${trigger.functionKey}`, String(concurrencyOf(trigger))]));
     const offline: ManagedProcess = startProcess(
       process.execPath,
       [serverlessBin(projectRoot), 'offline', 'start', '--stage', stage],
       {
         ...process.env,
         ...env,
+        ...instanceLimits,
         PORT: String(apiPort),
         LAMBDA_PORT: String(lambdaPort),
         SLS_TELEMETRY_DISABLED: '1',
@@ -212,6 +223,14 @@ export async function startEmbeddedStack(options: EmbeddedStackOptions = {}): Pr
       requestHandler: new NodeHttpHandler({ httpAgent: new HttpAgent({ keepAlive: false }) }),
     });
     stops.push(async () => lambda.destroy());
+    const functionNameOf = (functionKey: string) => `${definition.service}-${stage}-${functionKey}`;
+    // Instances ready before the first request, as provisioned concurrency would have them: as many
+    // as each trigger runs batches at once, and one of each API function (more start on demand, up
+    // to serverless.yml's localInstances.maxInstances).
+    await Promise.all([
+      ...definition.triggers.map((trigger) => warmUp(lambda, trigger.functionName, concurrencyOf(trigger))),
+      ...definition.apiFunctions.map((functionKey) => warmUp(lambda, functionNameOf(functionKey), 1)),
+    ]);
     const triggers: QueueTrigger[] = definition.triggers.map((trigger) => {
       const queue = resources.queues[trigger.queueLogicalId];
       if (!queue) throw new Error(`${trigger.functionKey}: no queue ${trigger.queueLogicalId}`);
@@ -223,7 +242,7 @@ export async function startEmbeddedStack(options: EmbeddedStackOptions = {}): Pr
         invoke: lambdaInvoker(lambda, trigger.functionName),
         batchSize: trigger.batchSize,
         batchingWindowSeconds: trigger.maximumBatchingWindow,
-        maxConcurrency: Math.min(options.maxConcurrency ?? DEFAULT_TRIGGER_CONCURRENCY, trigger.maximumConcurrency ?? Infinity),
+        maxConcurrency: concurrencyOf(trigger),
         reportBatchItemFailures: trigger.reportBatchItemFailures,
         ...(queue.redrive ? { redrive: queue.redrive } : {}),
         onError: (error) => {
@@ -245,17 +264,12 @@ export async function startEmbeddedStack(options: EmbeddedStackOptions = {}): Pr
       await Promise.all(triggers.map((trigger) => trigger.stop()));
     });
 
-    const functionNameOf = (functionKey: string) => `${definition.service}-${stage}-${functionKey}`;
     return {
       apiUrl,
       lambdaEndpoint: `http://127.0.0.1:${lambdaPort}`,
       emulatorEndpoints,
       requestCounts,
       invoke: (functionKey, event) => invokeFunction(lambda, functionNameOf(functionKey), event),
-      warmUp: async (functionKey, instances) => {
-        // The answer does not matter (an empty batch may be refused): the instance has started either way.
-        await Promise.all(Array.from({ length: instances }, () => invokeFunction(lambda, functionNameOf(functionKey), { Records: [] }).catch(() => undefined)));
-      },
       pauseTriggers: () => triggers.forEach((trigger) => trigger.pause()),
       resumeTriggers: () => triggers.forEach((trigger) => trigger.resume()),
       env,

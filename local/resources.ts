@@ -1,4 +1,5 @@
-import { CreateTableCommand, UpdateTimeToLiveCommand, type CreateTableCommandInput, type DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import { CreateTableCommand, DescribeTableCommand, UpdateTimeToLiveCommand, type CreateTableCommandInput, type DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import type { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import { CreateQueueCommand, GetQueueAttributesCommand, type SQSClient } from '@aws-sdk/client-sqs';
 import type { CfnResource, ServiceDefinition } from './service-definition';
 
@@ -58,6 +59,24 @@ export async function createResources(
     queues[logicalId] = await createQueue(resource, queues, clients.sqs, overrides);
   }
   return { tables, queues };
+}
+
+/**
+ * A new, empty table with the keys and indexes of `source`: a space of its own, where nothing else
+ * of the stack (its sweeper, other suites) reads or writes.
+ */
+export async function createTableLike(dynamodb: DynamoDBDocumentClient, source: string, tableName: string): Promise<string> {
+  const { Table } = await dynamodb.send(new DescribeTableCommand({ TableName: source }));
+  await dynamodb.send(
+    new CreateTableCommand({
+      TableName: tableName,
+      BillingMode: 'PAY_PER_REQUEST',
+      KeySchema: Table!.KeySchema,
+      AttributeDefinitions: Table!.AttributeDefinitions,
+      GlobalSecondaryIndexes: Table!.GlobalSecondaryIndexes?.map(({ IndexName, KeySchema, Projection }) => ({ IndexName, KeySchema, Projection })),
+    }),
+  );
+  return tableName;
 }
 
 async function createTable(resource: CfnResource, dynamodb: DynamoDBClient): Promise<string> {

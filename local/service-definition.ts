@@ -33,6 +33,8 @@ export interface ServiceDefinition {
   resources: Record<string, CfnResource>;
   triggers: SqsTrigger[];
   schedules: Schedule[];
+  /** The keys of the functions behind API Gateway (`http` events). */
+  apiFunctions: string[];
 }
 
 const RATE_UNITS_MS: Record<string, number> = { minute: 60_000, hour: 3_600_000, day: 86_400_000 };
@@ -65,7 +67,9 @@ export function parseServiceDefinition(printed: PrintedService, stage: string): 
   const service = typeof printed.service === 'string' ? printed.service : printed.service.name;
   const triggers: SqsTrigger[] = [];
   const schedules: Schedule[] = [];
+  const apiFunctions: string[] = [];
   for (const [functionKey, fn] of Object.entries(printed.functions)) {
+    if (fn.events?.some((event) => event.http !== undefined)) apiFunctions.push(functionKey);
     for (const event of fn.events ?? []) {
       const schedule = event.schedule as string | { rate?: string | string[] } | undefined;
       if (schedule) {
@@ -90,5 +94,5 @@ export function parseServiceDefinition(printed: PrintedService, stage: string): 
       });
     }
   }
-  return { service, stage, resources: printed.resources?.Resources ?? {}, triggers, schedules };
+  return { service, stage, resources: printed.resources?.Resources ?? {}, triggers, schedules, apiFunctions };
 }

@@ -2,7 +2,8 @@ import { ScanCommand, type DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb'
 import type { EmbeddedStack } from '../../local/embedded-stack';
 import { DynamoDbTaskStore } from '#lib/aws/dynamodb-task-store';
 import { percentiles } from '../stats';
-import { bucketPerSecond, emulatorClients, log, perTask, post, sleep, type BenchSettings } from '../common';
+import { emulatorClients } from '../../local/emulator-clients';
+import { bucketPerSecond, log, perTask, post, sleep, type BenchSettings } from '../common';
 
 /** Every task of the table created at or after `since`, read with a scan (the bench's own bookkeeping, not the service's). */
 async function scanTasks(dynamo: DynamoDBDocumentClient, table: string, since: string) {

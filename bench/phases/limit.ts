@@ -1,12 +1,14 @@
 import { randomUUID } from 'node:crypto';
-import { CreateTableCommand, DeleteTableCommand, DescribeTableCommand } from '@aws-sdk/client-dynamodb';
+import { DeleteTableCommand } from '@aws-sdk/client-dynamodb';
 import { PutCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
 import { CreateQueueCommand, DeleteMessageBatchCommand, DeleteQueueCommand, ReceiveMessageCommand, SendMessageCommand } from '@aws-sdk/client-sqs';
 import type { EmbeddedStack } from '../../local/embedded-stack';
+import { createTableLike } from '../../local/resources';
 import { statusShard } from '#lib/aws/list-indexes';
 import { toItem } from '#lib/aws/task-item';
 import { newTask, type TaskStatus } from '#lib/tasks/model';
-import { emulatorClients, log, sleep, type BenchSettings } from '../common';
+import { emulatorClients } from '../../local/emulator-clients';
+import { log, sleep, type BenchSettings } from '../common';
 
 /**
  * 1. The limit: the minimal calls per task, straight against the emulators, at the best concurrency
@@ -17,16 +19,7 @@ async function limitResources(stack: EmbeddedStack) {
   const clients = emulatorClients(stack, 4_000);
   const { dynamo, sqs } = clients;
   const table = `bench-limit-${Date.now()}`;
-  const { Table } = await dynamo.send(new DescribeTableCommand({ TableName: stack.env.TASKS_TABLE! }));
-  await dynamo.send(
-    new CreateTableCommand({
-      TableName: table,
-      BillingMode: 'PAY_PER_REQUEST',
-      KeySchema: Table!.KeySchema,
-      AttributeDefinitions: Table!.AttributeDefinitions,
-      GlobalSecondaryIndexes: Table!.GlobalSecondaryIndexes?.map(({ IndexName, KeySchema, Projection }) => ({ IndexName, KeySchema, Projection })),
-    }),
-  );
+  await createTableLike(dynamo, stack.env.TASKS_TABLE!, table);
   const { QueueUrl } = await sqs.send(new CreateQueueCommand({ QueueName: table }));
 
   /** One "batch" of 10 tasks: put and send each, receive 10, claim each, work `workMs`, complete each, delete 10. Answers how many it finished. */

@@ -2,7 +2,8 @@ import { randomUUID } from 'node:crypto';
 import type { EmbeddedStack } from '../../local/embedded-stack';
 import { DynamoDbTaskStore } from '#lib/aws/dynamodb-task-store';
 import { newTask } from '#lib/tasks/model';
-import { emulatorClients, log, type BenchSettings } from '../common';
+import { emulatorClients } from '../../local/emulator-clients';
+import { log, type BenchSettings } from '../common';
 
 /** 4. One batch of 10 tasks through the processor function: its wall time. */
 export async function measureProcessorBatch(stack: EmbeddedStack, { workMs }: BenchSettings) {

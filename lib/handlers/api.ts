@@ -7,6 +7,7 @@ import type { z } from 'zod';
 import { invocationDeadline, withDeadline } from '#lib/deadline';
 import { logger } from '#lib/logger';
 import { HttpRequestError, mapError, type ErrorBody } from '#lib/http/errors';
+import type { ApiResponse } from '#lib/http/responses';
 import { traceFrom } from '#lib/trace';
 import { baseHandler, traced } from './base';
 
@@ -32,14 +33,6 @@ export interface ApiRequest<S extends ApiSchemas> {
   query: Parsed<S['query']>;
   headers: Parsed<S['headers']>;
   requestId: string;
-}
-
-/** A JSON `body`, a `raw` text body (its Content-Type in `headers`), or neither (a 304). */
-export interface ApiResponse {
-  statusCode: number;
-  body?: unknown;
-  raw?: string;
-  headers?: Record<string, string>;
 }
 
 const JSON_HEADERS = { 'Content-Type': 'application/json', 'Cache-Control': 'no-store' };

@@ -1,12 +1,7 @@
 import { z } from 'zod';
 import { HttpRequestError } from '#lib/http/errors';
+import type { StaticContent } from '#lib/http/responses';
 import { apiHandler } from './api';
-
-export interface StaticContent {
-  body: string;
-  contentType: string;
-  cacheControl: string;
-}
 
 const PathParameters = z.record(z.string(), z.string());
 

@@ -1,7 +1,7 @@
 import { createHash } from 'node:crypto';
 import type { Task } from '#lib/tasks/model';
 import { isFinal } from '#lib/tasks/transitions';
-import type { ApiResponse } from '#lib/handlers/api';
+import type { ApiResponse } from './responses';
 
 /** A strong ETag: a digest of the representation, so it changes exactly when the task does. */
 export function etagOf(task: Task): string {

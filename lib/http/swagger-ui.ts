@@ -1,6 +1,6 @@
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import type { StaticContent } from '#lib/handlers/static-content';
+import type { StaticContent } from './responses';
 
 /**
  * Swagger UI, served by the service itself from the swagger-ui-dist package (no CDN). The files

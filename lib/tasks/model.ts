@@ -102,6 +102,15 @@ export type SubmittedBatch = z.infer<typeof SubmittedBatchSchema>;
 export const TaskErrorSchema = z.object({ code: z.string(), message: z.string() });
 export type TaskError = z.infer<typeof TaskErrorSchema>;
 
+/** The error of a task stored by a submit that could not queue it (the submit answered 503). */
+export const ENQUEUE_FAILED: TaskError = { code: 'ENQUEUE_FAILED', message: 'The task could not be queued for processing' };
+
+/** The error of a task whose batch submit was answered 503: none of that batch runs. */
+export const BATCH_NOT_ACCEPTED: TaskError = {
+  code: 'BATCH_NOT_ACCEPTED',
+  message: 'The batch this task was submitted in was not accepted (the submit answered 503); none of its tasks runs',
+};
+
 const timestamp = z.iso.datetime();
 
 /** The task as stored and as returned by the API. */

@@ -2,7 +2,7 @@ import type { Clock } from '#lib/clock';
 import { withReserve } from '#lib/deadline';
 import type { AppLogger } from '#lib/logger';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { TaskMessageSchema, type BatchRef, type BatchVerdict, type Task, type TaskMessage, type TaskStatus } from './model';
+import { BATCH_NOT_ACCEPTED, TaskMessageSchema, type BatchRef, type BatchVerdict, type Task, type TaskMessage, type TaskStatus } from './model';
 import { noMetrics, type TaskMetrics, type TaskQueue, type TaskStore } from './ports';
 import { CancellationWatcher, TaskEndedElsewhereError } from './cancellation-watcher';
 import { BatchPendingError, PoisonMessageError, RetryLaterError, TaskLeasedError } from './errors';
@@ -171,7 +171,7 @@ export function createTaskProcessor(deps: ProcessingDeps) {
     const outcome = await store.transition(taskId, {
       to: 'FAILED',
       at: clock.now(),
-      error: { code: 'ENQUEUE_FAILED', message: 'The task could not be queued for processing' },
+      error: BATCH_NOT_ACCEPTED,
     });
     if (outcome.applied) logger.info('Task of an aborted batch failed', { task_id: taskId });
     return outcome.applied;

@@ -6,6 +6,8 @@ import { DependencyUnavailableError } from '#lib/errors';
 import type { AppLogger } from '#lib/logger';
 import { IdempotencyKeyReusedError, TaskNotCancelableError, TaskNotFoundError } from './errors';
 import {
+  BATCH_NOT_ACCEPTED,
+  ENQUEUE_FAILED,
   IDEMPOTENCY_WINDOW_SECONDS,
   newTask,
   type BatchRef,
@@ -14,6 +16,7 @@ import {
   type SubmittedBatch,
   type SubmittedTask,
   type Task,
+  type TaskError,
 } from './model';
 import { noMetrics, type ListQuery, type TaskMetrics, type TaskPage, type TaskQueue, type TaskStore } from './ports';
 
@@ -93,18 +96,15 @@ export function createTaskService({ store, queue, clock, logger, metrics = noMet
    * PENDING or from PROCESSING (a worker that already claimed it stops, and its completion is refused).
    * True when the task is FAILED now or was never stored; false when the store could not be told.
    */
-  const markUnqueued = (taskId: string): Promise<boolean> =>
+  const markFailed = (taskId: string, error: TaskError): Promise<boolean> =>
     store
-      .transition(taskId, {
-        to: 'FAILED',
-        at: clock.now(),
-        error: { code: 'ENQUEUE_FAILED', message: 'The task could not be queued for processing' },
-      })
+      .transition(taskId, { to: 'FAILED', at: clock.now(), error })
       .then((outcome) => outcome.applied || outcome.current === undefined || outcome.current.status === 'FAILED')
       .catch((markError: unknown) => {
         logger.error('Could not mark an unqueued task FAILED', { task_id: taskId, error: markError });
         return false;
       });
+  const markUnqueued = (taskId: string) => markFailed(taskId, ENQUEUE_FAILED);
 
   return {
     /**
@@ -153,9 +153,9 @@ export function createTaskService({ store, queue, clock, logger, metrics = noMet
     /**
      * Stores and queues up to 100 tasks with batched calls, then commits the batch: its tasks run
      * only once it is committed. If any call fails, the batch is aborted and every task is marked
-     * FAILED (ENQUEUE_FAILED) before the error reaches the client as a 503: a 503 means none of it
-     * runs, even when the abort or the marking fails too (a processor aborts a batch that has no
-     * verdict by `commit_by`).
+     * FAILED (BATCH_NOT_ACCEPTED) before the error reaches the client as a 503: a 503 means none of
+     * it runs, even when the abort or the marking fails too (a processor aborts a batch that has no
+     * verdict by `commit_by`, and fails the tasks it is sent).
      */
     async submitBatch(inputs: SubmitTaskInput[]): Promise<SubmittedBatch> {
       const now = clock.now();
@@ -173,11 +173,18 @@ export function createTaskService({ store, queue, clock, logger, metrics = noMet
         // and the answer must be the one the store holds, so the abort is tried until it is known.
         const verdict = await settleUntilKnown(batch.id);
         if (verdict !== 'COMMITTED') {
-          const marked = await Promise.all(tasks.map((task) => markUnqueued(task.task_id)));
-          if (marked.includes(false)) {
-            logger.error('Tasks of a refused batch could not all be marked FAILED; the batch is aborted, so none runs', {
-              task_ids: tasks.filter((_, index) => !marked[index]).map((task) => task.task_id),
-            });
+          const marked = await Promise.all(tasks.map((task) => markFailed(task.task_id, BATCH_NOT_ACCEPTED)));
+          const unmarked = tasks.filter((_, index) => !marked[index]);
+          if (unmarked.length > 0) {
+            // The store would not take them now; a processor fails each within seconds, since its
+            // batch is aborted (or will be, past commit_by). A message is all it needs, and a
+            // duplicate of one already sent changes nothing. Failing that too, the sweeper's pass.
+            await queue.enqueueAll(unmarked.map((task) => ({ task_id: task.task_id, batch }))).catch((sendError: unknown) =>
+              logger.error('Tasks of a refused batch could not be marked FAILED nor handed to the processors; the batch is aborted, so none runs, and the sweeper fails them', {
+                task_ids: unmarked.map((task) => task.task_id),
+                error: sendError,
+              }),
+            );
           }
           throw submitError;
         }

@@ -14,6 +14,7 @@ import { simulatedWork } from '#lib/tasks/work';
 import { InMemoryTaskQueue, ManualClock, silentLogger } from '../support/fakes';
 import { jsonPost, lambdaContext, sqsEvent, sqsRecord } from '../support/events';
 import { failCalls, silentEndpoint } from '../support/faults';
+import { createTableLike } from '../../local/resources';
 import { stackEnv } from '../support/stack-env';
 
 /**
@@ -127,15 +128,18 @@ describe('the dead-letter consumer', () => {
 
 describe('the stale task sweeper', () => {
   it('reaches a lost task behind a backlog in another shard, and sends a waiting task once per stale period', async () => {
-    // A past of its own, so that no other test's tasks are stale here.
-    const base = Date.UTC(1990 + Math.floor(Math.random() * 30), 0, 1) + Math.floor(Math.random() * 1e9);
+    // A table of its own: the stack's own sweeper runs on the wall clock and would take these
+    // long-stale tasks too (and the processor finish them), whenever its schedule falls in the test.
+    const client = documentClient();
+    const store = new DynamoDbTaskStore(client, await createTableLike(client, tableName, `sweeper-it-${randomUUID()}`));
+    const base = Date.UTC(2020, 0, 1);
     const inShard = (hex: string) => hex + randomUUID().slice(1);
     const waiting = Array.from({ length: 6 }, () => inShard('0'));
     const lost = inShard('f');
-    for (const [index, id] of [...waiting, lost].entries()) await healthyStore.create(newTask(input, id, new Date(base + index * 1_000)));
+    for (const [index, id] of [...waiting, lost].entries()) await store.create(newTask(input, id, new Date(base + index * 1_000)));
     const clock = new ManualClock(new Date(base + 3_600_000));
     const sent = new InMemoryTaskQueue();
-    const sweep = createStaleTaskSweeper({ store: healthyStore, queue: sent, clock, logger: silentLogger, staleAfterSeconds: 600, limit: 3 });
+    const sweep = createStaleTaskSweeper({ store, queue: sent, clock, logger: silentLogger, staleAfterSeconds: 600, limit: 3 });
 
     const runs = [];
     for (let run = 0; run < 3; run++) {

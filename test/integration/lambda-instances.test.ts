@@ -7,18 +7,24 @@ import { LOCAL_CREDENTIALS, LOCAL_REGION } from '../../local/emulators';
 
 /**
  * The embedded stack runs every function through serverless-offline with the settings in
- * serverless.yml. This runs a probe function with those same settings and checks Lambda's instance
- * model: overlapping invocations get instances of their own (module state never shared), and an
- * idle instance is reused.
+ * serverless.yml and the instance plugin (local/lambda-instances.cjs). This runs a probe function
+ * (timeout 10 s, 3 s of initialisation, at most 2 instances) with those same settings and checks
+ * Lambda's instance model: overlapping invocations get instances of their own (module state never
+ * shared), an idle instance is reused, no more instances run than the limit (the others wait), and
+ * an instance's initialisation does not count against its first invocation's time.
  */
 const fixture = join(__dirname, '..', 'fixtures', 'lambda-instances');
+const TIMEOUT_MS = 10_000;
+const INIT_MS = 3_000;
 let offline: ManagedProcess;
 let lambda: LambdaClient;
+let firstAnswer: ProbeAnswer;
 
 interface ProbeAnswer {
   instance: string;
   runningAtStart: number;
   invocations: number;
+  remainingAtStart: number;
 }
 const probe = (holdMs: number) => invokeFunction(lambda, 'lambda-instances-local-probe', { holdMs }) as Promise<ProbeAnswer>;
 
@@ -36,7 +42,8 @@ beforeAll(async () => {
     credentials: LOCAL_CREDENTIALS,
     maxAttempts: 1,
   });
-  await waitUntilReady('serverless-offline', () => probe(0), offline, 60_000);
+  // The first invocation that reaches a handler is the first of a cold instance.
+  await waitUntilReady('serverless-offline', async () => (firstAnswer = await probe(0)), offline, 60_000);
 }, 90_000);
 
 afterAll(async () => {
@@ -45,6 +52,12 @@ afterAll(async () => {
 });
 
 describe('functions in the embedded stack', () => {
+  it("count a new instance's time budget from its handler's start, not from before its initialisation", () => {
+    expect(firstAnswer.invocations).toBe(1);
+    // Counted from before the 3 s of init, about 7 s would be left; from the handler's start, about 10 s.
+    expect(firstAnswer.remainingAtStart).toBeGreaterThan(TIMEOUT_MS - INIT_MS / 2);
+  });
+
   it('run overlapping invocations in instances of their own, and reuse an idle instance', async () => {
     const [first, second] = await Promise.all([probe(400), new Promise((resolve) => setTimeout(resolve, 100)).then(() => probe(0))]);
     expect(first!.runningAtStart).toBe(1);
@@ -55,5 +68,14 @@ describe('functions in the embedded stack', () => {
     const third = await probe(0);
     expect([first!.instance, second!.instance]).toContain(third.instance);
     expect(third.invocations).toBeGreaterThan(1);
+  });
+
+  it('run no more instances than the limit: an invocation beyond it waits for a free one, its budget untouched', async () => {
+    // Six invocations of 1 s on two instances: the last two wait about 2 s for theirs.
+    const answers = await Promise.all(Array.from({ length: 6 }, () => probe(1_000)));
+    expect(answers.every((answer) => answer.runningAtStart === 1)).toBe(true);
+    expect(new Set(answers.map((answer) => answer.instance)).size).toBeLessThanOrEqual(2);
+    // The wait is not the function's time: each starts with about its whole budget.
+    expect(Math.min(...answers.map((answer) => answer.remainingAtStart))).toBeGreaterThan(TIMEOUT_MS - 1_000);
   });
 });

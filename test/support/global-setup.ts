@@ -34,10 +34,6 @@ export default async function globalSetup() {
   rmSync(logFile, { force: true });
   const stack = await startEmbeddedStack({ ...TEST_STACK, logLevel: 'WARN', logFile });
   state.__testStack.stack = stack;
-  // Warm as many processor instances as the trigger may run at once, before any suite starts (as
-  // provisioned concurrency would): on two cores, dozens of instances starting at the same moment
-  // stall DynamoDB Local for seconds, and the suites run in parallel against this one stack.
-  await stack.warmUp('processTasks', TEST_STACK.maxConcurrency);
   Object.assign(process.env, stack.env, {
     TEST_API_URL: stack.apiUrl,
     TEST_LAMBDA_ENDPOINT: stack.lambdaEndpoint,

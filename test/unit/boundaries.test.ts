@@ -16,11 +16,15 @@ const refused: Array<[string, string, RegExp]> = [
   ['lib/tasks/probe.ts', "import { apiHandler as probe } from '#lib/handlers/api';", /no handler builder/],
   ['lib/http/probe.ts', "import { handler as probe } from '#functions/submit';", /never imports a handler/],
   ['lib/aws/probe.ts', "import { startEmbeddedStack as probe } from '../../local/embedded-stack';", /never imports the embedded stack/],
+  ['lib/http/probe.ts', "import type { ApiRequest as probe } from '#lib/handlers/api';", /sit below the handler builders/],
+  ['lib/aws/probe.ts', "import { taskService as probe } from '#lib/container';", /sit below the handler builders/],
+  ['lib/tasks/probe.ts', "import { metrics as probe } from '#lib/metrics';", /no adapter/],
 ];
 const allowed: Array<[string, string]> = [
   ['lib/tasks/probe.ts', "import { isFinal as probe } from './transitions';"],
   ['lib/tasks/probe.ts', "import { withReserve as probe } from '#lib/deadline';"],
   ['lib/aws/probe.ts', "import { DynamoDBClient as probe } from '@aws-sdk/client-dynamodb';"],
+  ['lib/handlers/probe.ts', "import type { ApiResponse as probe } from '#lib/http/responses';"],
   ['functions/probe.ts', "import { taskService as probe } from '#lib/container';"],
 ];
 

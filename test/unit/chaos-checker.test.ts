@@ -42,7 +42,7 @@ function cleanHistory(): HistoryEvent[] {
     { type: 'final', task: task(1, 'COMPLETED', 1) },
     { type: 'final', task: task(2, 'COMPLETED', 2) },
     { type: 'final', task: task(3, 'CANCELED', 0) },
-    { type: 'final', task: { ...task(11, 'FAILED', 0, { error: { code: 'ENQUEUE_FAILED' } }), title: 'chaos batch 6 0' } },
+    { type: 'final', task: { ...task(11, 'FAILED', 0, { error: { code: 'BATCH_NOT_ACCEPTED' } }), title: 'chaos batch 6 0' } },
   ];
 }
 

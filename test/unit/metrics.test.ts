@@ -1,6 +1,7 @@
 import { createHandler as createGet } from '#functions/get-task';
 import { logger } from '#lib/logger';
-import { countAwsRequest, metrics } from '#lib/metrics';
+import { countAwsRequest } from '#lib/aws/cloudwatch-metrics';
+import { metrics } from '#lib/metrics';
 import { newTask } from '#lib/tasks/model';
 import { createTaskProcessor } from '#lib/tasks/processing';
 import { createTaskService } from '#lib/tasks/service';

@@ -251,7 +251,7 @@ describe('a task of a batch submit', () => {
     await store.settleBatch(batch.id, 'ABORTED');
     const id = await seed(32);
     await expect(processor.process(batchMessage(id, batch))).resolves.toBe('failed');
-    expect(store.items.get(id)!.task).toMatchObject({ status: 'FAILED', attempts: 0, error: { code: 'ENQUEUE_FAILED' } });
+    expect(store.items.get(id)!.task).toMatchObject({ status: 'FAILED', attempts: 0, error: { code: 'BATCH_NOT_ACCEPTED' } });
   });
 
   it('aborts a batch that has no verdict past its commit_by, and never runs its task', async () => {

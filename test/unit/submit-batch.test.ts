@@ -64,8 +64,31 @@ describe('POST /api/tasks/batch', () => {
     expect(body.error.code).toBe('SERVICE_UNAVAILABLE');
     const stored = [...store.items.values()].map(({ task }) => task);
     expect(stored).toHaveLength(3);
-    expect(stored.every((t) => t.status === 'FAILED' && t.error?.code === 'ENQUEUE_FAILED')).toBe(true);
+    expect(stored.every((t) => t.status === 'FAILED' && t.error?.code === 'BATCH_NOT_ACCEPTED')).toBe(true);
     expect([...store.batches.values()]).toEqual(['ABORTED']);
+  });
+
+  it('hands the tasks it could not mark FAILED to the processors, with the aborted batch, so none waits as PENDING', async () => {
+    const { post, store, queue } = setup();
+    // SQS refuses the first send; then the store refuses every status write, so nothing can be marked here.
+    const enqueueAll = queue.enqueueAll.bind(queue);
+    let sends = 0;
+    queue.enqueueAll = async (messages) => {
+      if (++sends === 1) throw new DependencyUnavailableError('task queue');
+      return enqueueAll(messages);
+    };
+    store.transition = async () => {
+      throw new DependencyUnavailableError('task store');
+    };
+    const { status } = await post({ tasks: [task(0), task(1)] });
+    expect(status).toBe(503);
+    const stored = [...store.items.values()].map(({ task }) => task);
+    expect(stored.every((t) => t.status === 'PENDING')).toBe(true);
+    const [batchId] = [...store.batches.keys()];
+    expect(store.batches.get(batchId!)).toBe('ABORTED');
+    // A processor given these finds the batch aborted and fails each task (processing.test.ts).
+    expect(queue.messages.map((m) => m.task_id).sort()).toEqual(stored.map((t) => t.task_id).sort());
+    expect(queue.messages.every((m) => m.batch?.id === batchId)).toBe(true);
   });
 
   it('answers 202 when its commit was applied but the answers were lost: the client gets the verdict the store holds', async () => {
