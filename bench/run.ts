@@ -5,6 +5,7 @@ import { ConfigSchema } from '#lib/config';
 import { renderChart } from './chart';
 import { projectCost, PRICES } from './cost';
 import { log, type BenchSettings } from './common';
+import { STACK_PROCESSES, watchMemory } from './memory';
 import { measureBurst } from './phases/burst';
 import { measureEndToEnd } from './phases/end-to-end';
 import { measureLimit, measureLimitInFlight } from './phases/limit';
@@ -65,13 +66,14 @@ async function main() {
     stack = await startEmbeddedStack({ workMs: WORK_MS, maxConcurrency: TRIGGER_CONCURRENCY, logLevel: 'ERROR', echo: process.env.BENCH_ECHO === '1' });
     apiUrl = stack.apiUrl;
   }
+  const memory = stack ? watchMemory(stack.processes, STACK_PROCESSES) : undefined;
   try {
     const limit = stack && PHASES.has('limit') ? await measureLimit(stack, settings) : undefined;
     const limitInFlight = stack && PHASES.has('in-flight') ? await measureLimitInFlight(stack, settings) : undefined;
-    const endToEndRounds = [];
+    const endToEndRounds: Array<Awaited<ReturnType<typeof measureEndToEnd>>> = [];
     for (let round = 1; stack && PHASES.has('end-to-end') && round <= Number(args.rounds); round++) {
       const result = await measureEndToEnd(stack, settings);
-      log(`end to end, round ${round} (${round === 1 ? 'cold instances' : 'warm instances'}): ${result.wallSeconds.toFixed(1)} s`);
+      log(`end to end, round ${round} (${round === 1 ? 'a fresh stack' : 'the same stack again'}): ${result.wallSeconds.toFixed(1)} s`);
       endToEndRounds.push(result);
     }
     // The figures that follow are the last round's: with more than one, warm instances, as in steady use.
@@ -99,7 +101,29 @@ async function main() {
           .reduce((sum, [op, n]) => sum + (op.endsWith('BatchWriteItem') ? 1 : n), 0)
       : undefined;
     const fmt = (n: number | undefined, digits = 2) => (n === undefined ? 'n/a' : n.toFixed(digits));
+    const memoryMb = memory?.stop();
+    const roundTarget = (round: number, wanted: number): Target => {
+      const result = endToEndRounds[round - 1];
+      const ratio = result && limitInFlight ? result.wallSeconds / limitInFlight.wallSeconds : undefined;
+      return {
+        name: `end to end round ${round} (${round === 1 ? 'fresh stack' : 'again'}) vs the limit at ${TRIGGER_CONCURRENCY} batches, no batch submit answered 503`,
+        target: `≤ ${wanted}x, 0`,
+        measured: result && ratio !== undefined ? `${fmt(ratio)}x, ${result.batchSubmitsRetriedAfter503}` : 'n/a',
+        met: result && ratio !== undefined ? ratio <= wanted && result.batchSubmitsRetriedAfter503 === 0 : null,
+      };
+    };
+    const leftAfterDrains = submits.reduce((sum, s) => sum + s.leftAfterDrain, 0);
     const targets: Target[] = [
+      ...bursts.map((b) => ({ name: `burst of ${b.requests} single submits on a fresh stack`, target: `${b.requests} × 202`, measured: JSON.stringify(b.byStatus), met: b.byStatus['202'] === b.requests })),
+      roundTarget(1, 1.3),
+      roundTarget(2, 1.1),
+      { name: 'tasks left PENDING or PROCESSING by the drains', target: '0', measured: String(leftAfterDrains), met: submits.length > 0 ? leftAfterDrains === 0 : null },
+      {
+        name: 'embedded stack memory (serverless-offline + DynamoDB Local), peak',
+        target: '< 1,024 MB',
+        measured: memoryMb ? `${fmt(memoryMb.stack, 0)} MB (${Object.entries(memoryMb.byProcess).map(([name, mb]) => `${name} ${fmt(mb, 0)}`).join(', ')})` : 'n/a',
+        met: memoryMb ? memoryMb.stack < 1024 : null,
+      },
       {
         name: `end to end vs the limit at ${TRIGGER_CONCURRENCY} batches in flight (wall time)`,
         target: '≤ 1.1x',
@@ -116,7 +140,7 @@ async function main() {
       { name: 'cost per million tasks, single submits', target: 'reported', measured: costs ? `$${costs.single.total.toFixed(2)}` : 'n/a', met: null },
     ];
 
-    const results = { startedAt: startedAt.toISOString(), machine: { cpus: (await import('node:os')).cpus().length, node: process.version }, settings: { TASKS, WORK_MS, TRIGGER_CONCURRENCY, PHASE_MS, PHASES: [...PHASES] }, bursts, limit, limitInFlight, endToEndRounds: endToEndRounds.map(({ wallSeconds, batchSubmitsRetriedAfter503 }) => ({ wallSeconds, batchSubmitsRetriedAfter503 })), endToEnd, processorBatch, submits, costs, prices: PRICES, targets };
+    const results = { startedAt: startedAt.toISOString(), machine: { cpus: (await import('node:os')).cpus().length, node: process.version }, settings: { TASKS, WORK_MS, TRIGGER_CONCURRENCY, PHASE_MS, PHASES: [...PHASES] }, bursts, memoryMb, limit, limitInFlight, endToEndRounds: endToEndRounds.map(({ wallSeconds, batchSubmitsRetriedAfter503 }) => ({ wallSeconds, batchSubmitsRetriedAfter503 })), endToEnd, processorBatch, submits, costs, prices: PRICES, targets };
     mkdirSync('bench/results', { recursive: true });
     const stamp = startedAt.toISOString().replace(/[:.]/g, '-');
     writeFileSync(`bench/results/${stamp}.json`, JSON.stringify(results, null, 2));
@@ -137,6 +161,7 @@ async function main() {
     console.table(targets.map((t) => ({ target: t.name, wanted: t.target, measured: t.measured, met: t.met === null ? '—' : t.met ? 'yes' : 'NO' })));
     console.log(`\nWrote bench/results/${stamp}.json and bench/results/${stamp}.svg`);
   } finally {
+    memory?.stop();
     await stack?.stop();
   }
 }

@@ -57,6 +57,8 @@ export interface EmbeddedStack {
   apiUrl: string;
   /** The emulators, for tools that talk to them directly (the bench's own bookkeeping). */
   emulatorEndpoints: { dynamodb: string; sqs: string };
+  /** The processes the stack runs in, by what they hold (the SQS emulator and the triggers run in the launcher's). */
+  processes: { serverlessOffline: number; dynamoDbLocal: number; launcher: number };
   /** AWS requests made by the functions and the triggers, by operation. */
   requestCounts: Pick<RequestTally, 'counts' | 'reset'>;
   /** serverless-offline's Lambda API, to invoke a function by name. */
@@ -266,6 +268,7 @@ export async function startEmbeddedStack(options: EmbeddedStackOptions = {}): Pr
 
     return {
       apiUrl,
+      processes: { serverlessOffline: offline.child.pid!, dynamoDbLocal: dynamo.pid, launcher: sqsEmulator.pid },
       lambdaEndpoint: `http://127.0.0.1:${lambdaPort}`,
       emulatorEndpoints,
       requestCounts,

@@ -7,6 +7,8 @@ import { startProcess, waitUntilReady } from './processes';
 
 export interface Emulator {
   endpoint: string;
+  /** The process it runs in (for the bench's memory figures). */
+  pid: number;
   stop(): Promise<void>;
 }
 
@@ -48,7 +50,7 @@ export async function startDynamoDbLocal(port: number, projectRoot = process.cwd
   } finally {
     client.destroy();
   }
-  return { endpoint, stop: () => java.stop() };
+  return { endpoint, pid: java.child.pid!, stop: () => java.stop() };
 }
 
 /** The SQS emulator (local-aws-sqs), in this process, on loopback. */
@@ -62,6 +64,7 @@ export async function startSqsEmulator(port: number): Promise<Emulator> {
   });
   return {
     endpoint: `http://127.0.0.1:${port}`,
+    pid: process.pid,
     stop: () =>
       new Promise<void>((resolve) => {
         server.close(() => resolve());

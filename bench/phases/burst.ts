@@ -1,6 +1,7 @@
 import { startEmbeddedStack, type EmbeddedStackOptions } from '../../local/embedded-stack';
 import { percentiles, type Percentiles } from '../stats';
 import { log, post, taskBody } from '../common';
+import { STACK_PROCESSES, watchMemory, type MemoryPeaks } from '../memory';
 
 export interface BurstResult {
   requests: number;
@@ -9,6 +10,7 @@ export interface BurstResult {
   latencyMs: Percentiles;
   /** From the first request sent to the last answer received. */
   wallSeconds: number;
+  memoryMb: MemoryPeaks;
 }
 
 /**
@@ -17,6 +19,7 @@ export interface BurstResult {
  */
 export async function measureBurst(requests: number, stackOptions: EmbeddedStackOptions): Promise<BurstResult> {
   const stack = await startEmbeddedStack(stackOptions);
+  const memory = watchMemory(stack.processes, STACK_PROCESSES);
   try {
     const byStatus: Record<string, number> = {};
     const latencies: number[] = [];
@@ -32,10 +35,11 @@ export async function measureBurst(requests: number, stackOptions: EmbeddedStack
         byStatus[status] = (byStatus[status] ?? 0) + 1;
       }),
     );
-    const result = { requests, byStatus, latencyMs: percentiles(latencies), wallSeconds: (performance.now() - started) / 1000 };
-    log(`burst of ${requests} on a fresh stack: ${JSON.stringify(byStatus)}, p50 ${result.latencyMs.p50.toFixed(0)} ms, p99 ${result.latencyMs.p99.toFixed(0)} ms`);
+    const result = { requests, byStatus, latencyMs: percentiles(latencies), wallSeconds: (performance.now() - started) / 1000, memoryMb: memory.stop() };
+    log(`burst of ${requests} on a fresh stack: ${JSON.stringify(byStatus)}, p50 ${result.latencyMs.p50.toFixed(0)} ms, p99 ${result.latencyMs.p99.toFixed(0)} ms, stack ${result.memoryMb.stack.toFixed(0)} MB at most`);
     return result;
   } finally {
+    memory.stop();
     await stack.stop();
   }
 }

@@ -45,6 +45,8 @@ export const UNDO_RESERVE_MS = 1_500;
  */
 export const BATCH_VERDICT_RESERVE_MS = 4_000;
 const VERDICT_RETRY_MS = 150;
+/** Of that, what the marking of a refused batch's tasks leaves for handing the unmarked ones to the processors. */
+const HANDOFF_RESERVE_MS = 1_000;
 /** How long the verdict is asked for: past that, the store is down rather than failing now and then. */
 const VERDICT_RETRY_WINDOW_MS = 2_000;
 
@@ -173,7 +175,8 @@ export function createTaskService({ store, queue, clock, logger, metrics = noMet
         // and the answer must be the one the store holds, so the abort is tried until it is known.
         const verdict = await settleUntilKnown(batch.id);
         if (verdict !== 'COMMITTED') {
-          const marked = await Promise.all(tasks.map((task) => markFailed(task.task_id, BATCH_NOT_ACCEPTED)));
+          // The marking leaves time for the hand-off below: under load it is the marking that runs out of it.
+          const marked = await withReserve(HANDOFF_RESERVE_MS, () => Promise.all(tasks.map((task) => markFailed(task.task_id, BATCH_NOT_ACCEPTED))));
           const unmarked = tasks.filter((_, index) => !marked[index]);
           if (unmarked.length > 0) {
             // The store would not take them now; a processor fails each within seconds, since its

@@ -1,5 +1,7 @@
 import { createHandler } from '#functions/submit-batch';
 import { MAX_BODY_BYTES } from '#lib/handlers/api';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { DeadlineExceededError, remainingMs } from '#lib/deadline';
 import { DependencyUnavailableError } from '#lib/errors';
 import { createTaskService } from '#lib/tasks/service';
 import { InMemoryTaskQueue, InMemoryTaskStore, ManualClock, silentLogger } from '../support/fakes';
@@ -89,6 +91,26 @@ describe('POST /api/tasks/batch', () => {
     // A processor given these finds the batch aborted and fails each task (processing.test.ts).
     expect(queue.messages.map((m) => m.task_id).sort()).toEqual(stored.map((t) => t.task_id).sort());
     expect(queue.messages.every((m) => m.batch?.id === batchId)).toBe(true);
+  });
+
+  it('keeps time to hand the unmarked tasks over when the marking runs out of it', async () => {
+    const { store, queue } = setup();
+    const submit = createHandler(createTaskService({ store, queue, clock: new ManualClock(), logger: silentLogger }));
+    // SQS refuses the first send; the status writes hang until the invocation's time is up, and
+    // nothing starts after it, as the SDK clients behave (lib/aws/clients.ts).
+    const enqueueAll = queue.enqueueAll.bind(queue);
+    let sends = 0;
+    queue.enqueueAll = async (messages) => {
+      if (++sends === 1 || (remainingMs() ?? 1) <= 0) throw new DependencyUnavailableError('task queue');
+      return enqueueAll(messages);
+    };
+    store.transition = async () => {
+      await sleep(Math.max(0, remainingMs() ?? 0));
+      throw new DependencyUnavailableError('task store', { cause: new DeadlineExceededError() });
+    };
+    const result = await submit(jsonPost({ tasks: [task(0), task(1)] }), { ...lambdaContext(), getRemainingTimeInMillis: () => 5_000 });
+    expect(result.statusCode).toBe(503);
+    expect(queue.messages).toHaveLength(2);
   });
 
   it('answers 202 when its commit was applied but the answers were lost: the client gets the verdict the store holds', async () => {
