@@ -41,6 +41,16 @@ function expectContractError(result: { statusCode: number; body: string }, statu
   return body;
 }
 
+describe('a warm-up ping (how the embedded stack starts instances before the first request)', () => {
+  it('is answered at once by every handler chain, doing no work', async () => {
+    const { submit, store, queue } = setup();
+    const ping = { source: 'serverless-plugin-warmup' } as unknown as Parameters<typeof submit>[0];
+    expect(await submit(ping, lambdaContext())).toBe('warmup');
+    expect(store.items.size).toBe(0);
+    expect(queue.messages).toHaveLength(0);
+  });
+});
+
 describe('POST /api/tasks', () => {
   it('stores a PENDING task, queues it and answers 202 with its location', async () => {
     const { submit, store, queue } = setup();
