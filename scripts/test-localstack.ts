@@ -15,7 +15,8 @@ async function main() {
   const outputs = Object.fromEntries((Stacks?.[0]?.Outputs ?? []).map((o) => [o.OutputKey!, o.OutputValue]));
   const env = localStackTestEnv(endpoint, outputs);
   console.log(`Testing the LocalStack deployment at ${env.TEST_API_URL}`);
-  const jest = spawnSync('npx', ['jest', '--selectProjects', 'integration', 'e2e', ...process.argv.slice(2)], {
+  // The caller's arguments (a test file) go first: --selectProjects takes every word after it as a project.
+  const jest = spawnSync('npx', ['jest', ...process.argv.slice(2), '--selectProjects', 'integration', 'e2e'], {
     env: { ...process.env, ...env },
     stdio: 'inherit',
   });

@@ -5,7 +5,7 @@ import { randomUUID } from 'node:crypto';
 import { createDocumentClient } from '#lib/aws/clients';
 import { DynamoDbTaskStore } from '#lib/aws/dynamodb-task-store';
 import { newTask } from '#lib/tasks/model';
-import { eventually, stackEnv } from '../support/stack-env';
+import { eventually, stackEnv, testTimeoutMs, waitMs } from '../support/stack-env';
 
 /**
  * The dashboard in a real browser: Debian's Chromium driven by playwright-core (nothing is
@@ -36,7 +36,7 @@ describeWithChromium('the dashboard in Chromium', () => {
         '--disable-sync',
       ],
     });
-  }, 60_000);
+  }, testTimeoutMs(60_000));
   afterAll(async () => {
     await browser?.close();
     client.destroy();
@@ -61,8 +61,8 @@ describeWithChromium('the dashboard in Chromium', () => {
     // same stack, add tasks of their own.
     const doomed = `Dashboard cancel ${suffix}`;
     await store.create(newTask({ title: doomed, description: 'canceled from the dashboard', metadata: {} }, randomUUID(), new Date(Date.now() + 3_600_000)));
-    await page.locator(`tr:has-text("${doomed}") button.cancel`).click({ timeout: 25_000 });
-    await page.locator(`tr:has-text("${doomed}") td.status.CANCELED`).waitFor({ timeout: 15_000 });
+    await page.locator(`tr:has-text("${doomed}") button.cancel`).click({ timeout: waitMs(25_000) });
+    await page.locator(`tr:has-text("${doomed}") td.status.CANCELED`).waitFor({ timeout: waitMs(15_000) });
 
     // The submitted task may already be below the newest 20 that "Recent tasks" shows: its completion is read by id.
     await expect(eventually(async () => ((await store.get(submittedId))?.status === 'COMPLETED' ? true : undefined))).resolves.toBe(true);
@@ -70,12 +70,12 @@ describeWithChromium('the dashboard in Chromium', () => {
     await page.waitForFunction(
       "Number(document.querySelector('.count[data-status=COMPLETED] b').textContent.replace('+', '')) > 0",
       undefined,
-      { timeout: 25_000 },
+      { timeout: waitMs(25_000) },
     );
     expect(await page.locator('#throughput rect').count()).toBe(30);
 
     mkdirSync(dirname(screenshotPath), { recursive: true });
     await page.screenshot({ path: screenshotPath, fullPage: true });
     expect(existsSync(screenshotPath)).toBe(true);
-  }, 90_000);
+  }, testTimeoutMs(90_000));
 });

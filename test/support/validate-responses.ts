@@ -11,6 +11,8 @@ import { stackEnv } from './stack-env';
  */
 const { apiUrl } = stackEnv();
 const apiBase = new URL(apiUrl);
+/** Where the stage's paths start: the API URL without its `/api`. */
+const stageRoot = apiBase.pathname.replace(/\/api\/?$/, '');
 const realFetch = globalThis.fetch;
 let api: Promise<OpenAPIBackend> | undefined;
 const violations: string[] = [];
@@ -29,8 +31,9 @@ function validator(): Promise<OpenAPIBackend> {
 }
 
 function check(method: string, url: URL, status: number, headers: Headers, body: unknown, backend: OpenAPIBackend) {
-  // The document's paths start at /api; the stack may serve them under a prefix (LocalStack's).
-  const path = url.pathname.startsWith(apiBase.pathname) ? `/api${url.pathname.slice(apiBase.pathname.length)}` : url.pathname;
+  // The document's paths are the stage's (/api/..., /dashboard); a stack may serve the stage under
+  // a prefix (LocalStack's /_aws/execute-api/<id>/<stage>), which is taken off every path.
+  const path = url.pathname.startsWith(stageRoot) ? url.pathname.slice(stageRoot.length) : url.pathname;
   const where = `${method} ${path} -> ${status}`;
   const operation = backend.matchOperation({ method, path, headers: {}, query: {} }) as Operation | undefined;
   if (!operation) {

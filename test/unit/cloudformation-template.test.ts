@@ -2,6 +2,7 @@ import { spawnSync } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { parse as parseYaml } from 'yaml';
 
 /**
  * Packages serverless.yml for the LocalStack stage, offline and with placeholder credentials, and
@@ -176,5 +177,46 @@ describe('the packaged API of a deployed stage (stage dev)', () => {
       const actions = (deployed[roleId]!.Properties.Policies as Json[]).flatMap((p: Json) => p.PolicyDocument.Statement).flatMap((st: Json) => st.Action);
       expect({ id, actions }).toEqual({ id, actions: expect.arrayContaining(['xray:PutTraceSegments', 'xray:PutTelemetryRecords']) });
     }
+  });
+});
+
+/**
+ * The LocalStack services a resource needs, by its type: its own, and the ones LocalStack uses
+ * behind it (a table with server-side encryption gets a KMS key: without `kms` the deploy fails
+ * with `Table already exists`, as issue 19 found). A type missing here fails the check below.
+ */
+const SERVICES_BY_TYPE: Record<string, (resource: Resource) => string[]> = {
+  'AWS::DynamoDB::Table': (table) => ['dynamodb', ...(table.Properties.SSESpecification?.SSEEnabled ? ['kms'] : [])],
+  'AWS::SQS::Queue': () => ['sqs'],
+  'AWS::SQS::QueuePolicy': () => ['sqs'],
+  'AWS::Lambda::Function': () => ['lambda'],
+  'AWS::Lambda::Version': () => ['lambda'],
+  'AWS::Lambda::Permission': () => ['lambda'],
+  'AWS::Lambda::EventSourceMapping': () => ['lambda'],
+  'AWS::IAM::Role': () => ['iam'],
+  'AWS::Logs::LogGroup': () => ['logs'],
+  'AWS::S3::Bucket': () => ['s3'],
+  'AWS::S3::BucketPolicy': () => ['s3'],
+  'AWS::Events::Rule': () => ['events'],
+  'AWS::SSM::Parameter': () => ['ssm'],
+};
+const servicesOfType = (type: string) => (type.startsWith('AWS::ApiGateway::') ? () => ['apigateway'] : SERVICES_BY_TYPE[type]);
+
+/** What the stack needs of LocalStack: the deploy itself (CloudFormation, STS for the account), and each resource's services. */
+function neededServices(template: Record<string, Resource>): string[] {
+  const needed = new Set(['cloudformation', 'sts']);
+  for (const [id, resource] of Object.entries(template)) {
+    const services = servicesOfType(resource.Type);
+    if (!services) throw new Error(`${id}: no LocalStack service known for ${resource.Type}; add it to SERVICES_BY_TYPE`);
+    services(resource).forEach((service) => needed.add(service));
+  }
+  return [...needed].sort();
+}
+
+describe('docker-compose.yml', () => {
+  it("enables in LocalStack every service the packaged localstack template needs, those behind its resources included", () => {
+    const compose = parseYaml(readFileSync(join(__dirname, '..', '..', 'docker-compose.yml'), 'utf8'));
+    const enabled = String(compose.services.localstack.environment.SERVICES).split(',').map((name) => name.trim());
+    expect(neededServices(resources).filter((service) => !enabled.includes(service))).toEqual([]);
   });
 });

@@ -8,16 +8,20 @@ const outputs = {
   TasksTableName: 'task-service-localstack-tasks',
 };
 
+const suiteSources = () =>
+  ['integration', 'e2e'].flatMap((folder) => {
+    const dir = join(__dirname, '..', folder);
+    return readdirSync(dir)
+      .filter((name) => name.endsWith('.ts'))
+      .map((file) => ({ file: `${folder}/${file}`, source: readFileSync(join(dir, file), 'utf8') }));
+  });
+
 /** Every wait the suites against a stack make, in ms: `eventually(..., N)` and `waitMs(N)` literals, and the default. */
 function suiteWaits(): number[] {
   const waits = [40_000];
-  for (const folder of ['integration', 'e2e']) {
-    const dir = join(__dirname, '..', folder);
-    for (const file of readdirSync(dir).filter((name) => name.endsWith('.ts'))) {
-      const source = readFileSync(join(dir, file), 'utf8');
-      for (const match of source.matchAll(/waitMs\(([\d_]+)\)|eventually\([^;]*?,\s*([\d_]+)\s*,/g)) {
-        waits.push(Number((match[1] ?? match[2])!.replace(/_/g, '')));
-      }
+  for (const { source } of suiteSources()) {
+    for (const match of source.matchAll(/waitMs\(([\d_]+)\)|eventually\([^;]*?,\s*([\d_]+)\s*,/g)) {
+      waits.push(Number((match[1] ?? match[2])!.replace(/_/g, '')));
     }
   }
   return waits;
@@ -38,6 +42,11 @@ describe('npm run test:localstack', () => {
     expect(Number(env.TEST_TIMEOUT_MS)).toBe(LOCALSTACK_TEST_TIMEOUT_MS);
     // Room beyond the wait itself for the calls around it (a submit, cold containers).
     expect(Number(env.TEST_TIMEOUT_MS)).toBeGreaterThanOrEqual(slowest + 30_000);
+  });
+
+  it('finds every wait of the suites: none is a literal timeout that TEST_WAIT_MS would not stretch', () => {
+    const literal = suiteSources().flatMap(({ file, source }) => [...source.matchAll(/timeout:\s*[\d_]+/g)].map((match) => `${file}: ${match[0]}`));
+    expect(literal).toEqual([]);
   });
 
   it('refuses to run before the deploy has written its outputs', () => {
