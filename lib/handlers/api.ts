@@ -33,6 +33,8 @@ export interface ApiRequest<S extends ApiSchemas> {
   query: Parsed<S['query']>;
   headers: Parsed<S['headers']>;
   requestId: string;
+  /** The API Gateway resource the request matched (`/api/tasks/{task_id}`, `/{proxy+}`). */
+  resource: string;
 }
 
 const JSON_HEADERS = { 'Content-Type': 'application/json', 'Cache-Control': 'no-store' };
@@ -127,6 +129,7 @@ export function apiHandler<S extends ApiSchemas>(
       query: parsePart(schemas.query, event.queryStringParameters ?? {}, 'query'),
       headers: parsePart(schemas.headers, event.headers ?? {}, 'headers'),
       requestId,
+      resource: event.resource ?? '',
     } as ApiRequest<S>;
     return toProxyResult(await withDeadline(invocationDeadline(context, ANSWER_RESERVE_MS), () => handle(request)));
   })

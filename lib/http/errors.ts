@@ -8,6 +8,7 @@ export const ERROR_CODES = [
   'PAYLOAD_TOO_LARGE',
   'UNSUPPORTED_MEDIA_TYPE',
   'NOT_FOUND',
+  'METHOD_NOT_ALLOWED',
   'TASK_NOT_CANCELABLE',
   'IDEMPOTENCY_KEY_REUSED',
   'SERVICE_UNAVAILABLE',
@@ -23,6 +24,8 @@ export class HttpRequestError extends Error {
     readonly code: ErrorCode,
     message: string,
     readonly details: unknown[] = [],
+    /** Headers the answer must carry (`Allow` on a 405). */
+    readonly headers?: Record<string, string>,
   ) {
     super(message);
   }
@@ -54,7 +57,7 @@ function bodyParserFailure(error: unknown): 'media-type' | 'json' | undefined {
 /** Maps any error to the contract's status and code. What is not recognised is a 500 and says nothing of itself. */
 export function mapError(error: unknown): MappedError {
   if (error instanceof HttpRequestError) {
-    return { statusCode: error.statusCode, code: error.code, message: error.message, details: error.details };
+    return { statusCode: error.statusCode, code: error.code, message: error.message, details: error.details, ...(error.headers ? { headers: error.headers } : {}) };
   }
   switch (bodyParserFailure(error)) {
     case 'media-type':

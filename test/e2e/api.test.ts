@@ -87,7 +87,8 @@ describe('the task API over HTTP, through serverless-offline and the local SQS t
 
   it.each([
     ['an unknown route', 'GET', '/nothing-here', undefined, {}, 404, 'NOT_FOUND'],
-    ['an unknown method on a known path', 'DELETE', '/tasks', undefined, {}, 404, 'NOT_FOUND'],
+    ['an unserved method on a known path', 'DELETE', '/tasks', undefined, {}, 405, 'METHOD_NOT_ALLOWED'],
+    ['an unserved method on a task', 'PUT', '/tasks/3f1c0e7a-2c1b-4b8e-9d55-0c7f3d0f4a11', { title: 't' }, {}, 405, 'METHOD_NOT_ALLOWED'],
     ['an unknown task', 'GET', '/tasks/3f1c0e7a-2c1b-4b8e-9d55-0c7f3d0f4a11', undefined, {}, 404, 'NOT_FOUND'],
     ['a task id that is not a UUID', 'GET', '/tasks/abc', undefined, {}, 400, 'VALIDATION_ERROR'],
     ['a body that is not JSON', 'POST', '/tasks', '{"title":', {}, 400, 'INVALID_JSON'],
@@ -102,6 +103,11 @@ describe('the task API over HTTP, through serverless-offline and the local SQS t
       error: { code, message: expect.any(String), details: expect.any(Array) },
       request_id: expect.any(String),
     });
+  });
+
+  it('names in Allow the methods a known path serves, when asked with another', async () => {
+    expect((await call('DELETE', '/tasks')).headers.get('allow')).toBe('GET, POST');
+    expect((await call('POST', '/health')).headers.get('allow')).toBe('GET');
   });
 
   it('answers a retried submit with the same Idempotency-Key with the same task', async () => {

@@ -37,8 +37,15 @@ function check(method: string, url: URL, status: number, headers: Headers, body:
   const where = `${method} ${path} -> ${status}`;
   const operation = backend.matchOperation({ method, path, headers: {}, query: {} }) as Operation | undefined;
   if (!operation) {
-    // The contract's 404 is the Error schema, as getTask documents it.
-    if (status !== 404 || backend.validateResponse(body, 'getTask', 404).errors?.length) violations.push(`${where}: an unknown route must answer the contract's JSON 404`);
+    // A documented path asked with another method is the contract's 405 with Allow; any other route
+    // its 404. Both bodies are the Error schema, as getTask documents it for its 404.
+    const servedMethods = ['get', 'post', 'put', 'patch', 'delete'].filter((other) => backend.matchOperation({ method: other, path, headers: {}, query: {} }));
+    const expected = servedMethods.length > 0 ? 405 : 404;
+    if (status !== expected || backend.validateResponse(body, 'getTask', 404).errors?.length) {
+      violations.push(`${where}: ${expected === 405 ? "an unserved method of a known path must answer the contract's JSON 405" : "an unknown route must answer the contract's JSON 404"}`);
+    } else if (expected === 405 && headers.get('allow') !== servedMethods.map((m) => m.toUpperCase()).join(', ')) {
+      violations.push(`${where}: Allow must name ${servedMethods.join(', ')}, not ${headers.get('allow')}`);
+    }
     return;
   }
   const documented = Object.keys(operation.responses ?? {});

@@ -300,6 +300,15 @@ describe('GET /api/docs/{asset}', () => {
 describe('errors', () => {
   it('answers an unknown route with the contract 404', async () => {
     expectContractError(await notFound(apiEvent({ path: '/api/nope' }), lambdaContext()), 404, 'NOT_FOUND');
+    expectContractError(await notFound(apiEvent({ path: '/{proxy+}' }), lambdaContext()), 404, 'NOT_FOUND');
+  });
+
+  it('answers a method a known path does not serve with 405 and the methods it does serve in Allow', async () => {
+    const result = await notFound(apiEvent({ method: 'DELETE', path: '/api/tasks' }), lambdaContext());
+    expectContractError(result, 405, 'METHOD_NOT_ALLOWED');
+    expect(result.headers?.Allow).toBe('GET, POST');
+    const cancel = await notFound(apiEvent({ method: 'GET', path: '/api/tasks/{task_id}/cancel' }), lambdaContext());
+    expect(cancel.headers?.Allow).toBe('POST');
   });
 
   it('turns an unexpected error into a 500 that says nothing of it', async () => {
