@@ -101,7 +101,7 @@ export async function invokeFunction(lambda: LambdaClient, functionName: string,
 }
 
 /** The ping every handler answers at once (`@middy/warmup`, lib/handlers/base.ts): it only initialises an instance. */
-export const WARMUP_EVENT = { source: 'serverless-plugin-warmup' };
+const WARMUP_EVENT = { source: 'serverless-plugin-warmup' };
 
 /** Starts `instances` instances of a function at once, each initialised, as provisioned concurrency would. */
 async function warmUp(lambda: LambdaClient, functionName: string, instances: number): Promise<void> {
