@@ -23,6 +23,15 @@ const domainOnly = [
   { group: ['\\#lib/aws/*', '\\#lib/http/*', '\\#lib/handlers/*', '\\#lib/container', '\\#lib/metrics'], message: 'The domain imports no adapter, no handler builder, no HTTP layer and no composition root.' },
 ];
 
+/**
+ * A kind is the team's own code: its schema, its work (any package it needs, the AWS SDK included),
+ * and the one service module that defines it; nothing of the service's insides.
+ */
+const kindsOnly = [
+  ...outsideLib,
+  { group: ['\\#lib/*', '!\\#lib/tasks', '\\#lib/tasks/*', '!\\#lib/tasks/kind'], message: 'A task kind imports only #lib/tasks/kind from the service (defineTaskKind, PermanentTaskError).' },
+];
+
 export default tseslint.config(
   { ignores: ['node_modules/', '.esbuild/', '.esbuild-offline/', '.esbuild-package-test/', '.serverless/', 'coverage/', 'bench/results/'] },
   js.configs.recommended,
@@ -39,4 +48,5 @@ export default tseslint.config(
   { files: ['lib/**/*.ts'], rules: { 'no-restricted-imports': ['error', { patterns: outsideLib }] } },
   { files: ['lib/http/**/*.ts', 'lib/aws/**/*.ts'], rules: { 'no-restricted-imports': ['error', { patterns: belowHandlers }] } },
   { files: ['lib/tasks/**/*.ts'], rules: { 'no-restricted-imports': ['error', { patterns: domainOnly }] } },
+  { files: ['kinds/**/*.ts'], rules: { 'no-restricted-imports': ['error', { patterns: kindsOnly }] } },
 );

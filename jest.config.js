@@ -13,10 +13,10 @@ const transform = {
 };
 const common = {
   transform,
-  // middy 6, openapi-backend's JSON-schema ref parser and json-schema-faker ship ES modules only: transform them like our own code.
-  transformIgnorePatterns: ['/node_modules/(?!@middy/|openapi-backend/|@apidevtools/|json-schema-faker/)'],
+  // middy 6, p-limit, openapi-backend's JSON-schema ref parser and json-schema-faker ship ES modules only: transform them like our own code.
+  transformIgnorePatterns: ['/node_modules/(?!@middy/|openapi-backend/|@apidevtools/|json-schema-faker/|p-limit/|yocto-queue/)'],
   moduleNameMapper: {
-    '^#(lib|functions)/(.*)$': '<rootDir>/$1/$2',
+    '^#(lib|functions|kinds)/(.*)$': '<rootDir>/$1/$2',
     // It exports an `import` condition only, which Jest's CommonJS resolver does not look at.
     '^json-schema-faker$': '<rootDir>/node_modules/json-schema-faker/dist/index.js',
   },

@@ -1,12 +1,13 @@
-import { config, taskService } from '#lib/container';
+import { taskKinds, taskService } from '#lib/container';
 import { apiHandler } from '#lib/handlers/api';
 import { submitBatchSchema } from '#lib/tasks/model';
+import type { KindRegistry } from '#lib/tasks/kind';
 import type { TaskService } from '#lib/tasks/service';
 
 /** POST /api/tasks/batch: up to 100 tasks, validated all or nothing, stored and queued with batched calls. */
-export const createHandler = (tasks: Pick<TaskService, 'submitBatch'>, simulation = config.TASK_SIMULATION === 'on') =>
+export const createHandler = (tasks: Pick<TaskService, 'submitBatch'>, kinds: KindRegistry = taskKinds) =>
   apiHandler(
-    { body: submitBatchSchema(simulation) },
+    { body: submitBatchSchema(kinds) },
     async ({ body }) => ({ statusCode: 202, body: await tasks.submitBatch(body.tasks) }),
   );
 

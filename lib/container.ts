@@ -8,7 +8,7 @@ import { cloudWatchMetrics, countAwsRequest } from '#lib/aws/cloudwatch-metrics'
 import { createTaskProcessor } from '#lib/tasks/processing';
 import { createTaskService } from '#lib/tasks/service';
 import { createStaleTaskSweeper } from '#lib/tasks/sweeper';
-import { simulatedWork } from '#lib/tasks/work';
+import { serviceKinds } from '#lib/kinds';
 import { tracer } from '#lib/tracer';
 
 /**
@@ -20,6 +20,9 @@ export const config = loadConfig();
 // Where X-Ray is active, every DynamoDB and SQS call is a subsegment of the invocation's trace.
 export const taskStore = new DynamoDbTaskStore(tracer.captureAWSv3Client(createDocumentClient(countAwsRequest)), config.TASKS_TABLE);
 export const taskQueue = new SqsTaskQueue(tracer.captureAWSv3Client(createSqsClient(countAwsRequest)), config.TASKS_QUEUE_URL);
+
+/** The kinds this deployment runs: the built-in simulated job (the default), then the team's own (kinds/index.ts). */
+export const taskKinds = serviceKinds({ workMs: config.TASK_WORK_MS, simulation: config.TASK_SIMULATION === 'on' });
 
 export const taskService = createTaskService({
   store: taskStore,
@@ -34,7 +37,7 @@ export const taskProcessor = createTaskProcessor({
   queue: taskQueue,
   clock: systemClock,
   logger,
-  work: simulatedWork(config.TASK_WORK_MS, { simulation: config.TASK_SIMULATION === 'on' }),
+  kinds: taskKinds,
   leaseSeconds: config.PROCESSING_LEASE_SECONDS,
   cancelPollMs: config.CANCEL_POLL_MS,
   retryBaseDelaySeconds: config.RETRY_BASE_DELAY_SECONDS,

@@ -49,6 +49,8 @@ export interface EmbeddedStackOptions {
    * directly, as Lambda's pollers are not the functions' calls.
    */
   functionEndpoints?: (emulators: { dynamodb: string; sqs: string }) => Promise<{ dynamodb: string; sqs: string }>;
+  /** The task kinds' registry the functions are built with (TASK_KINDS_MODULE; default kinds/index.ts), relative to the project. */
+  kindsModule?: string;
   stage?: string;
   projectRoot?: string;
 }
@@ -197,6 +199,7 @@ export async function startEmbeddedStack(options: EmbeddedStackOptions = {}): Pr
         ...(options.cancelPollMs === undefined ? {} : { CANCEL_POLL_MS: String(options.cancelPollMs) }),
         ...(options.logLevel === undefined ? {} : { LOG_LEVEL: options.logLevel }),
         ...(options.staleTaskSeconds === undefined ? {} : { STALE_TASK_SECONDS: String(options.staleTaskSeconds) }),
+        ...(options.kindsModule === undefined ? {} : { TASK_KINDS_MODULE: options.kindsModule }),
       },
       options.echo ? (line) => options.showMetrics === true || !line.includes('{"_aws"') : false,
       options.logFile === undefined

@@ -21,7 +21,7 @@ import { callDependency } from './dependency-call';
 import { allDone, createdKey, CursorCodec, listIndexFor, mergePages, STATUS_INDEX, statusPartitions, taskIdOf, type ListIndex, type PartitionPage } from './list-indexes';
 import { batchItemKey, idempotencyItemKey, SUMMARY_ATTRIBUTES, toItem, toTask, toTaskSummary, type BatchItem, type IdempotencyItem, type TaskItem } from './task-item';
 import { buildTransitionUpdate } from './transition-update';
-import type { BatchRef, BatchVerdict, Task, TaskMessage, TaskStatus, TaskSummary } from '#lib/tasks/model';
+import { messageOf, type BatchRef, type BatchVerdict, type Task, type TaskMessage, type TaskProgress, type TaskStatus, type TaskSummary } from '#lib/tasks/model';
 import type { IdempotencyRecord, ListQuery, StalePosition, StatusChange, TaskPage, TaskStore, TransitionResult } from '#lib/tasks/ports';
 
 /** BatchWriteItem takes at most 25 requests, BatchGetItem 100 keys. */
@@ -231,7 +231,17 @@ export class DynamoDbTaskStore implements TaskStore {
       },
     });
     if (!item) return undefined;
-    return { task_id: taskId, ...(item.batch_id && item.batch_commit_by ? { batch: { id: item.batch_id, commit_by: item.batch_commit_by } } : {}) };
+    return messageOf(toTaskSummary(item), item.batch_id && item.batch_commit_by ? { id: item.batch_id, commit_by: item.batch_commit_by } : undefined);
+  }
+
+  async recordProgress(taskId: string, attempt: number, progress: TaskProgress): Promise<boolean> {
+    // Only the attempt at work may report: a late report of a lost attempt, or one after the task ended, changes nothing.
+    const item = await this.updateIf(taskId, {
+      UpdateExpression: 'SET progress = :progress, updated_at = :at',
+      ConditionExpression: '#status = :processing AND attempts = :attempt',
+      ExpressionAttributeValues: { ':progress': progress, ':at': progress.updated_at, ':processing': 'PROCESSING', ':attempt': attempt },
+    });
+    return item !== undefined;
   }
 
   async settleBatch(batchId: string, verdict: BatchVerdict): Promise<BatchVerdict> {

@@ -1,5 +1,6 @@
 import { createHash } from 'node:crypto';
-import type { Task, TaskError, TaskStatus, TaskSummary } from '#lib/tasks/model';
+import { DEFAULT_KIND } from '#lib/tasks/kind';
+import type { Task, TaskError, TaskProgress, TaskStatus, TaskSummary } from '#lib/tasks/model';
 import { createdKey, listShard, statusShard } from './list-indexes';
 
 /**
@@ -18,10 +19,14 @@ export interface TaskItem {
   title: string;
   description: string;
   status: TaskStatus;
+  /** Absent on items written before kinds existed: those are of the default kind. */
+  kind?: string;
   metadata_json: string;
   payload_json?: string;
   result_json?: string;
   error?: TaskError;
+  /** Written by the attempt at work (coalesced), never by a status move. */
+  progress?: TaskProgress;
   attempts: number;
   created_at: string;
   updated_at: string;
@@ -71,10 +76,12 @@ export function toItem(task: Task): TaskItem {
     title: task.title,
     description: task.description,
     status: task.status,
+    kind: task.kind,
     metadata_json: JSON.stringify(task.metadata),
     ...(task.payload === undefined ? {} : { payload_json: JSON.stringify(task.payload) }),
     ...(task.result === null ? {} : { result_json: JSON.stringify(task.result) }),
     ...(task.error === null ? {} : { error: task.error }),
+    ...(task.progress === null ? {} : { progress: task.progress }),
     attempts: task.attempts,
     created_at: task.created_at,
     updated_at: task.updated_at,
@@ -94,7 +101,7 @@ export function toTask(item: TaskItem): Task {
 
 /** What a summary reads: every attribute but the unbounded payload and result. */
 export const SUMMARY_ATTRIBUTES = [
-  'task_id', 'title', 'description', 'status', 'metadata_json', 'error', 'attempts',
+  'task_id', 'title', 'description', 'status', 'kind', 'metadata_json', 'error', 'progress', 'attempts',
   'created_at', 'updated_at', 'started_at', 'completed_at', 'canceled_at',
 ] as const satisfies ReadonlyArray<keyof TaskItem>;
 
@@ -104,8 +111,10 @@ export function toTaskSummary(item: Pick<TaskItem, (typeof SUMMARY_ATTRIBUTES)[n
     title: item.title,
     description: item.description,
     status: item.status,
+    kind: item.kind ?? DEFAULT_KIND,
     metadata: JSON.parse(item.metadata_json),
     error: item.error ?? null,
+    progress: item.progress ?? null,
     attempts: item.attempts,
     created_at: item.created_at,
     updated_at: item.updated_at,

@@ -46,6 +46,9 @@ function updatePartsOf(change: StatusChange): UpdateParts {
       return {
         set: { error: change.error },
         remove: ['lease_expires_at'],
+        ...(change.attempt !== undefined
+          ? { extra: { expression: 'attempts = :attempt', values: { ':attempt': change.attempt }, combine: 'AND' as const } }
+          : {}),
         ...(change.unlessLeased
           ? {
               extra: {

@@ -52,7 +52,7 @@ export const DASHBOARD_PAGE = `<!doctype html>
 <section>
   <h2>Recent tasks</h2>
   <table>
-    <thead><tr><th>Task</th><th>Title</th><th>Status</th><th>Created</th><th>Attempts</th><th></th></tr></thead>
+    <thead><tr><th>Task</th><th>Title</th><th>Kind</th><th>Status</th><th>Progress</th><th>Created</th><th>Attempts</th><th></th></tr></thead>
     <tbody id="tasks"></tbody>
   </table>
 </section>
@@ -88,11 +88,19 @@ function drawThroughput(completed) {
   }).join('') + '<line x1="0" y1="130" x2="600" y2="130" stroke="#999"/><text x="2" y="12" font-size="11">max ' + max + '</text>';
 }
 
+/** A running task's last reported progress: a bar, its percentage and message. */
+function progressOf(task) {
+  if (task.status !== 'PROCESSING' || !task.progress) return '';
+  const percent = Math.round(task.progress.fraction * 100);
+  return '<progress max="100" value="' + percent + '"></progress> ' + percent + '%' + (task.progress.message ? ' ' + text(task.progress.message) : '');
+}
+
 async function refreshTasks() {
   const { tasks } = await api('tasks?limit=20');
   document.getElementById('tasks').innerHTML = tasks.map((task) =>
     '<tr data-task-id="' + task.task_id + '"><td class="id">' + task.task_id.slice(0, 8) + '</td><td>' + text(task.title) +
-    '</td><td class="status ' + task.status + '">' + task.status + '</td><td>' + new Date(task.created_at).toLocaleTimeString() +
+    '</td><td class="kind">' + text(task.kind) + '</td><td class="status ' + task.status + '">' + task.status +
+    '</td><td class="progress">' + progressOf(task) + '</td><td>' + new Date(task.created_at).toLocaleTimeString() +
     '</td><td>' + task.attempts + '</td><td>' +
     (task.status === 'PENDING' || task.status === 'PROCESSING' ? '<button class="cancel" data-cancel="' + task.task_id + '">Cancel</button>' : '') +
     '</td></tr>').join('');

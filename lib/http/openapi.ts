@@ -5,7 +5,7 @@ import {
   GetTaskHeadersSchema,
   GetTaskQuerySchema,
   ListTasksQuerySchema,
-  SubmitBatchSchema,
+  MAX_BATCH_SIZE,
   SubmitHeadersSchema,
   SubmittedBatchSchema,
   SubmitTaskSchema,
@@ -15,6 +15,8 @@ import {
   TaskPathSchema,
   TaskSchema,
 } from '#lib/tasks/model';
+import { serviceKinds } from '#lib/kinds';
+import { DEFAULT_KIND, type KindRegistry } from '#lib/tasks/kind';
 import { ERROR_CODES } from './errors';
 
 /**
@@ -30,8 +32,28 @@ const HealthSchema = z.object({ status: z.literal('ok') });
 type JsonSchema = Record<string, unknown>;
 const ref = (name: string) => ({ $ref: `#/components/schemas/${name}` });
 
+/** `checksum` → `ChecksumPayload`: each kind's payload schema is a component of its own. */
+const payloadComponentOf = (kindName: string) => `${kindName.replace(/(^|-)([a-z0-9])/g, (_, _dash: string, c: string) => c.toUpperCase())}Payload`;
+
+/**
+ * The submit body as the document shows it: one variant per kind (`kind` and that kind's payload),
+ * from the same zod schemas submit validates with. The default kind's `kind` may be left out.
+ */
+function submitTaskSchemas(kinds: KindRegistry) {
+  const payloads = Object.fromEntries(kinds.kinds.map((kind) => [payloadComponentOf(kind.name), kind.payload.meta({ description: kind.description })]));
+  const variants = kinds.kinds.map((kind) =>
+    SubmitTaskSchema.extend({
+      kind: kind.name === DEFAULT_KIND ? z.literal(kind.name).optional().meta({ description: 'May be left out: the default kind' }) : z.literal(kind.name),
+      payload: payloads[payloadComponentOf(kind.name)]!,
+    }),
+  );
+  const SubmitTask = z.union(variants).meta({ description: `A task of any kind this deployment runs: ${kinds.names.join(', ')}. Without \`kind\`, of the default kind (${DEFAULT_KIND}).` });
+  const SubmitBatch = z.strictObject({ tasks: z.array(SubmitTask).min(1).max(MAX_BATCH_SIZE) });
+  return { SubmitTask, SubmitBatch, ...payloads };
+}
+
 /** Component schemas, requests as their input type, responses as their output type. */
-function componentSchemas(): Record<string, JsonSchema> {
+function componentSchemas(kinds: KindRegistry): Record<string, JsonSchema> {
   const convert = (schemas: Record<string, z.ZodType>, io: 'input' | 'output') => {
     const registry = z.registry<{ id: string }>();
     for (const [id, schema] of Object.entries(schemas)) registry.add(schema, { id });
@@ -55,7 +77,7 @@ function componentSchemas(): Record<string, JsonSchema> {
   const strip = (schemas: Record<string, JsonSchema>) =>
     Object.fromEntries(Object.entries(schemas).map(([id, { $schema: _s, $id: _i, id: _id, ...schema }]) => [id, schema]));
   return strip({
-    ...convert({ SubmitTask: SubmitTaskSchema, SubmitBatch: SubmitBatchSchema, Simulate: SimulateSchema }, 'input'),
+    ...convert({ ...submitTaskSchemas(kinds), Simulate: SimulateSchema }, 'input'),
     ...convert(
       {
         Task: TaskSchema,
@@ -114,7 +136,8 @@ const errors = (...statuses: number[]) =>
     ]),
   );
 
-export function openApiDocument() {
+/** The document of a deployment running `kinds` (by default, the kinds of kinds/index.ts). */
+export function openApiDocument(kinds: KindRegistry = serviceKinds()) {
   return {
     openapi: '3.0.3',
     info: {
@@ -201,6 +224,6 @@ export function openApiDocument() {
         get: { operationId: 'getDashboard', summary: 'A live page of the service, built on this API', responses: { 200: { description: 'An HTML page', content: { 'text/html': {} } } } },
       },
     },
-    components: { schemas: componentSchemas() },
+    components: { schemas: componentSchemas(kinds) },
   };
 }

@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { DEFAULT_KIND, type KindRegistry } from './kind';
 
 export const TASK_STATUSES = ['PENDING', 'PROCESSING', 'COMPLETED', 'FAILED', 'CANCELED'] as const;
 export const TaskStatusSchema = z.enum(TASK_STATUSES);
@@ -52,22 +53,35 @@ export const SubmitTaskSchema = z.strictObject({
     .min(1, 'must not be empty')
     .max(MAX_DESCRIPTION_LENGTH, `must be at most ${MAX_DESCRIPTION_LENGTH} characters`),
   metadata: z.record(z.string(), JsonValueSchema, { error: 'must be a JSON object' }).default({}),
+  kind: z.string({ error: 'must be a string' }).optional(),
   payload: JsonValueSchema.optional(),
 });
-export type SubmitTaskInput = z.infer<typeof SubmitTaskSchema>;
 
-/** With simulation on, a `payload.simulate` that is present must be of SimulateSchema's shape. */
-const SimulatedSubmitTaskSchema = SubmitTaskSchema.superRefine((input, ctx) => {
-  const payload = input.payload;
-  if (payload === null || typeof payload !== 'object' || Array.isArray(payload) || !('simulate' in payload)) return;
-  const parsed = SimulateSchema.safeParse(payload.simulate);
-  for (const issue of parsed.error?.issues ?? []) {
-    ctx.addIssue({ code: 'custom', message: issue.message, path: ['payload', 'simulate', ...issue.path], input: issue.input });
-  }
-});
+/**
+ * A submit as validated: its kind named (the default where none was sent), its payload as that
+ * kind's schema parsed it. Callers inside the service may leave `kind` out for the default.
+ */
+export type SubmitTaskInput = Omit<z.infer<typeof SubmitTaskSchema>, 'kind'> & { kind?: string };
 
-/** The submit body's schema: with simulation on, `payload.simulate` is validated too. */
-export const submitTaskSchema = (simulation: boolean) => (simulation ? SimulatedSubmitTaskSchema : SubmitTaskSchema);
+/**
+ * The submit body's schema: the common fields, then the payload by its kind's own schema, so an
+ * unknown kind or a payload its kind refuses is a 400 naming the field (`kind`, `payload.<path>`).
+ */
+export const submitTaskSchema = (kinds: KindRegistry) =>
+  SubmitTaskSchema.transform((input, ctx): SubmitTaskInput => {
+    const kind = kinds.get(input.kind ?? DEFAULT_KIND);
+    if (!kind) {
+      ctx.addIssue({ code: 'custom', path: ['kind'], input: input.kind, message: `must be one of: ${kinds.names.join(', ')}` });
+      return z.NEVER;
+    }
+    const payload = kind.payload.safeParse(input.payload);
+    if (!payload.success) {
+      for (const issue of payload.error.issues) ctx.addIssue({ code: 'custom', path: ['payload', ...issue.path], input: issue.input, message: issue.message });
+      return z.NEVER;
+    }
+    const { payload: _sent, ...rest } = input;
+    return { ...rest, kind: kind.name, ...(payload.data === undefined ? {} : { payload: payload.data }) };
+  });
 
 /** The `Idempotency-Key` header: 1 to 128 printable ASCII characters. */
 export const IdempotencyKeySchema = z
@@ -83,16 +97,15 @@ export const IDEMPOTENCY_WINDOW_SECONDS = 24 * 60 * 60;
 
 export const MAX_BATCH_SIZE = 100;
 
-/** `POST /api/tasks/batch`: 1 to 100 task bodies, validated all or nothing. */
-export const submitBatchSchema = (simulation: boolean) =>
+/** `POST /api/tasks/batch`: 1 to 100 task bodies of any kinds, validated all or nothing. */
+export const submitBatchSchema = (kinds: KindRegistry) =>
   z.strictObject({
     tasks: z
-      .array(submitTaskSchema(simulation), { error: 'must be an array of tasks' })
+      .array(submitTaskSchema(kinds), { error: 'must be an array of tasks' })
       .min(1, 'must hold at least one task')
       .max(MAX_BATCH_SIZE, `must hold at most ${MAX_BATCH_SIZE} tasks`),
   });
-export const SubmitBatchSchema = submitBatchSchema(false);
-export type SubmitBatchInput = z.infer<typeof SubmitBatchSchema>;
+export type SubmitBatchInput = z.output<ReturnType<typeof submitBatchSchema>>;
 
 export const SubmittedBatchSchema = z.object({
   tasks: z.array(z.object({ task_id: z.uuid(), status: z.literal('PENDING') })),
@@ -113,15 +126,27 @@ export const BATCH_NOT_ACCEPTED: TaskError = {
 
 const timestamp = z.iso.datetime();
 
+/** How far a running task says it is: the latest `progress()` its kind reported, written at most every few seconds. */
+export const TaskProgressSchema = z.object({
+  fraction: z.number().min(0).max(1),
+  message: z.string().nullable(),
+  updated_at: timestamp,
+});
+export type TaskProgress = z.infer<typeof TaskProgressSchema>;
+export const MAX_PROGRESS_MESSAGE_LENGTH = 200;
+
 /** The task as stored and as returned by the API. */
 export const TaskSchema = z.object({
   task_id: z.uuid(),
   title: z.string(),
   description: z.string(),
   status: TaskStatusSchema,
+  /** What runs it (`kinds/`); tasks stored before kinds existed are of the default kind. */
+  kind: z.string(),
   metadata: z.record(z.string(), JsonValueSchema),
   payload: JsonValueSchema.optional(),
   result: JsonValueSchema.nullable(),
+  progress: TaskProgressSchema.nullable(),
   error: TaskErrorSchema.nullable(),
   attempts: z.number().int().nonnegative(),
   created_at: timestamp,
@@ -154,9 +179,11 @@ export function newTask(input: SubmitTaskInput, taskId: string, now: Date): Task
     title: input.title,
     description: input.description,
     status: 'PENDING',
+    kind: input.kind ?? DEFAULT_KIND,
     metadata: input.metadata,
     ...(input.payload === undefined ? {} : { payload: input.payload }),
     result: null,
+    progress: null,
     error: null,
     attempts: 0,
     created_at: at,
@@ -220,6 +247,17 @@ export const BatchRefSchema = z.strictObject({ id: z.uuid(), commit_by: z.iso.da
 export type BatchRef = z.infer<typeof BatchRefSchema>;
 export type BatchVerdict = 'COMMITTED' | 'ABORTED';
 
-/** The message that carries a task through the queue: its id (and its batch), so the store stays the truth. */
-export const TaskMessageSchema = z.strictObject({ task_id: z.uuid(), batch: BatchRefSchema.optional() });
+/**
+ * The message that carries a task through the queue: its id (and its batch), so the store stays the
+ * truth. Its kind rides along so that a processor can wait for a turn of that kind's concurrency
+ * before it claims the task (absent in messages sent before kinds existed).
+ */
+export const TaskMessageSchema = z.strictObject({ task_id: z.uuid(), kind: z.string().optional(), batch: BatchRefSchema.optional() });
 export type TaskMessage = z.infer<typeof TaskMessageSchema>;
+
+/** The queue message of a task (of a batch submit, with its batch). */
+export const messageOf = (task: Pick<Task, 'task_id' | 'kind'>, batch?: BatchRef): TaskMessage => ({
+  task_id: task.task_id,
+  kind: task.kind,
+  ...(batch ? { batch } : {}),
+});

@@ -1,4 +1,4 @@
-import type { BatchRef, BatchVerdict, Task, TaskError, TaskMessage, TaskStatus, TaskSummary } from './model';
+import type { BatchRef, BatchVerdict, Task, TaskError, TaskMessage, TaskProgress, TaskStatus, TaskSummary } from './model';
 
 /**
  * One status move, with what it records. The store turns each into a single conditional write
@@ -14,8 +14,12 @@ export type StatusChange =
   /** Only the holder of the current attempt may complete, so a worker that lost its lease changes nothing. */
   | { to: 'COMPLETED'; at: Date; attempt: number; result: unknown }
   | { to: 'CANCELED'; at: Date }
-  /** `unlessLeased`: refused while a worker holds a live lease on the task (the dead-letter consumer's move). */
-  | { to: 'FAILED'; at: Date; error: TaskError; unlessLeased?: boolean };
+  /**
+   * `unlessLeased`: refused while a worker holds a live lease on the task (the dead-letter consumer's
+   * move). `attempt`: only the holder of that attempt may fail it (a kind's last attempt failing).
+   */
+  | { to: 'FAILED'; at: Date; error: TaskError; unlessLeased?: boolean; attempt?: undefined }
+  | { to: 'FAILED'; at: Date; error: TaskError; attempt: number; unlessLeased?: undefined };
 
 export type TransitionResult =
   | { applied: true; task: Task }
@@ -88,6 +92,11 @@ export interface TaskStore {
    * PROCESSING until the retry claims it or the dead-letter consumer fails it.
    */
   releaseLease(taskId: string, attempt: number, at: Date): Promise<void>;
+  /**
+   * Records what the running attempt `attempt` reports of its progress; refused (false) unless the
+   * task is PROCESSING under that attempt. Not a status move.
+   */
+  recordProgress(taskId: string, attempt: number, progress: TaskProgress): Promise<boolean>;
   /** One page of tasks, newest first; throws InvalidCursorError for a cursor it did not issue. */
   list(query: ListQuery): Promise<TaskPage>;
   /**

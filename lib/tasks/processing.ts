@@ -7,7 +7,10 @@ import { noMetrics, type TaskMetrics, type TaskQueue, type TaskStore } from './p
 import { CancellationWatcher, TaskEndedElsewhereError } from './cancellation-watcher';
 import { BatchPendingError, PoisonMessageError, RetryLaterError, TaskLeasedError } from './errors';
 import { isFinal } from './transitions';
-import type { TaskWork } from './work';
+import pLimit, { type LimitFunction } from 'p-limit';
+import { runAttempt } from './attempt';
+import { PermanentTaskError, type AnyTaskKind, type KindRegistry } from './kind';
+import { ProgressReporter } from './progress';
 
 /** A received queue message, as plain data: the domain never sees an SQS event. */
 export interface ReceivedMessage {
@@ -27,12 +30,23 @@ export interface ProcessingDeps {
   queue: TaskQueue;
   clock: Clock;
   logger: AppLogger;
-  work: TaskWork;
+  /** What runs each task, by its kind. */
+  kinds: KindRegistry;
   leaseSeconds: number;
   cancelPollMs: number;
   retryBaseDelaySeconds: number;
   maxReceiveCount: number;
+  /** At most one progress write per task per this many milliseconds. */
+  progressIntervalMs?: number;
   metrics?: TaskMetrics;
+}
+
+export const DEFAULT_PROGRESS_INTERVAL_MS = 2_000;
+
+/** The code a failed attempt's error gives the task when it is the last: its own `code` (TIMED_OUT, ...) if it has one. */
+function errorCodeOf(error: unknown): string {
+  const code = (error as { code?: unknown } | null)?.code;
+  return typeof code === 'string' && /^[A-Z][A-Z0-9_]{0,63}$/.test(code) ? code : 'PROCESSING_FAILED';
 }
 
 const MAX_RETRY_DELAY_SECONDS = 900;
@@ -93,16 +107,33 @@ export function createTaskProcessor(deps: ProcessingDeps) {
   }
 
   const cancellations = new CancellationWatcher(store, deps.cancelPollMs, logger);
+  const progressIntervalMs = deps.progressIntervalMs ?? DEFAULT_PROGRESS_INTERVAL_MS;
 
-  /** Runs the work, stopping it as soon as the watcher sees the task final elsewhere, or when the invocation runs out of time. */
+  /** One queue of turns per kind with a concurrency, shared by the records of the invocation (an instance runs one at a time). */
+  const turns = new Map<string, LimitFunction>();
+  const inTurn = <T>(kind: AnyTaskKind | undefined, fn: () => Promise<T>): Promise<T> => {
+    if (kind?.concurrency === undefined) return fn();
+    let limit = turns.get(kind.name);
+    if (!limit) turns.set(kind.name, (limit = pLimit(kind.concurrency)));
+    return limit(fn);
+  };
+
+  /** Runs the kind's work, stopping it as soon as the watcher sees the task final elsewhere, at the kind's timeout, or when the invocation runs out of time. */
   async function workUnlessEnded(
+    kind: AnyTaskKind,
     task: Task,
     invocation?: AbortSignal,
   ): Promise<{ endedAs: TaskStatus } | { endedAs?: undefined; result: unknown }> {
     const watch = cancellations.watch(task.task_id);
     const signal = invocation ? AbortSignal.any([watch.signal, invocation]) : watch.signal;
+    const progress = new ProgressReporter(
+      (reported) => store.recordProgress(task.task_id, task.attempts, reported),
+      progressIntervalMs,
+      clock,
+      logger,
+    );
     try {
-      const result = await deps.work(task, signal);
+      const result = await runAttempt(kind, task, { signal, logger, progress });
       return { result };
     } catch (error) {
       if (watch.signal.reason instanceof TaskEndedElsewhereError) return { endedAs: watch.signal.reason.status };
@@ -112,9 +143,10 @@ export function createTaskProcessor(deps: ProcessingDeps) {
     }
   }
 
-  /** The attempt a message's processing claimed, if it got that far: what a failure must release. */
+  /** The attempt a message's processing claimed, if it got that far: what a failure must release, and the kind it ran. */
   interface Attempt {
     claimed?: number;
+    kind?: AnyTaskKind;
   }
 
   async function processOnce(taskId: string, batch: BatchRef | undefined, sentAt: Date | undefined, attempt: Attempt, invocation?: AbortSignal): Promise<ProcessOutcome> {
@@ -139,11 +171,14 @@ export function createTaskProcessor(deps: ProcessingDeps) {
     }
     const task = claim.task;
     attempt.claimed = task.attempts;
-    logger.info('Task started', { task_id: taskId, attempt: task.attempts });
+    logger.info('Task started', { task_id: taskId, kind: task.kind, attempt: task.attempts });
     metrics.count('TasksStarted');
     if (sentAt) metrics.duration('QueueWait', Math.max(0, now.getTime() - sentAt.getTime()));
+    const kind = deps.kinds.get(task.kind);
+    if (!kind) throw new PermanentTaskError('UNKNOWN_KIND', `This deployment runs no task kind named ${task.kind}`);
+    attempt.kind = kind;
 
-    const work = await workUnlessEnded(task, invocation);
+    const work = await workUnlessEnded(kind, task, invocation);
     if (work.endedAs) {
       logger.info('Task work stopped: the task is final', { task_id: taskId, status: work.endedAs });
       return work.endedAs === 'CANCELED' ? 'canceled' : 'already-final';
@@ -200,6 +235,28 @@ export function createTaskProcessor(deps: ProcessingDeps) {
     return false;
   }
 
+  /**
+   * Ends FAILED, now, a task whose attempt failed for good: a permanent error, or the last of its
+   * kind's attempts. Only the attempt's holder may (a newer attempt or a cancel wins); true when it did.
+   */
+  async function failAttempt(taskId: string, claimed: number, kind: AnyTaskKind | undefined, error: unknown): Promise<boolean> {
+    const permanent = error instanceof PermanentTaskError;
+    const lastAttempt = kind?.attempts !== undefined && claimed >= kind.attempts;
+    if (!permanent && !lastAttempt) return false;
+    const message = error instanceof Error ? error.message : String(error);
+    const outcome = await store.transition(taskId, {
+      to: 'FAILED',
+      at: clock.now(),
+      attempt: claimed,
+      error: { code: errorCodeOf(error), message: permanent ? message : `Attempt ${claimed} of ${kind?.attempts}: ${message}` },
+    });
+    if (outcome.applied) {
+      logger.warn('Task failed', { task_id: taskId, attempt: claimed, error });
+      metrics.count('TasksFailed');
+    }
+    return true;
+  }
+
   /** A failed attempt gives its task back at once, so its retry need not wait its lease out. */
   async function release(taskId: string, attempt: number): Promise<void> {
     await store
@@ -218,10 +275,22 @@ export function createTaskProcessor(deps: ProcessingDeps) {
       try {
         const parsed = parseMessage(message.body);
         taskId = parsed.task_id;
-        return await withReserve(CLEANUP_RESERVE_MS, () => processOnce(parsed.task_id, parsed.batch, message.sentAt, attempt, invocation));
+        // A kind with a concurrency waits for a turn before it claims its task: the task stays PENDING meanwhile.
+        attempt.kind = parsed.kind === undefined ? undefined : deps.kinds.get(parsed.kind);
+        return await inTurn(attempt.kind, () =>
+          withReserve(CLEANUP_RESERVE_MS, () => processOnce(parsed.task_id, parsed.batch, message.sentAt, attempt, invocation)),
+        );
       } catch (error) {
-        if (taskId !== undefined && attempt.claimed !== undefined) await release(taskId, attempt.claimed);
-        const backoff = retryDelaySeconds(message.receiveCount, deps.retryBaseDelaySeconds, deps.maxReceiveCount);
+        if (taskId !== undefined && attempt.claimed !== undefined) {
+          const failed = await failAttempt(taskId, attempt.claimed, attempt.kind, error).catch((failError: unknown) => {
+            logger.warn('Could not mark the task FAILED; the message will be retried', { task_id: taskId, error: failError });
+            return false;
+          });
+          if (failed) return 'failed';
+          await release(taskId, attempt.claimed);
+        }
+        const baseDelay = attempt.kind?.retryBaseDelaySeconds ?? deps.retryBaseDelaySeconds;
+        const backoff = retryDelaySeconds(message.receiveCount, baseDelay, deps.maxReceiveCount);
         const delay = error instanceof RetryLaterError ? Math.max(backoff, error.retryAfterSeconds) : backoff;
         const retry = { task_id: taskId, receive_count: message.receiveCount, retry_in_seconds: delay };
         // Expected conditions (a duplicate delivery, a manual invoke, a batch being committed): no stack trace for them.

@@ -9,6 +9,7 @@ import {
   BATCH_NOT_ACCEPTED,
   ENQUEUE_FAILED,
   IDEMPOTENCY_WINDOW_SECONDS,
+  messageOf,
   newTask,
   type BatchRef,
   type BatchVerdict,
@@ -18,6 +19,7 @@ import {
   type Task,
   type TaskError,
 } from './model';
+import { DEFAULT_KIND } from './kind';
 import { noMetrics, type ListQuery, type TaskMetrics, type TaskPage, type TaskQueue, type TaskStore } from './ports';
 
 export interface TaskServiceDeps {
@@ -57,8 +59,12 @@ const accepted = (taskId: string, createdAt: string): SubmittedTask => ({
   created_at: createdAt,
 });
 
-/** A digest of the validated body, keys sorted, so the same request written differently is still the same. */
-export function fingerprintOf(input: SubmitTaskInput): string {
+/**
+ * A digest of the validated body, keys sorted, so the same request written differently is still the
+ * same. The default kind counts as no kind: a retry of a request made before kinds existed still matches.
+ */
+export function fingerprintOf({ kind, ...rest }: SubmitTaskInput): string {
+  const input = kind === undefined || kind === DEFAULT_KIND ? rest : { ...rest, kind };
   const canonical = (value: unknown): unknown =>
     Array.isArray(value)
       ? value.map(canonical)
@@ -136,7 +142,7 @@ export function createTaskService({ store, queue, clock, logger, metrics = noMet
       }
       try {
         // The enqueue leaves time in the budget to mark the task FAILED if it does not go through.
-        await withReserve(UNDO_RESERVE_MS, () => queue.enqueue({ task_id: task.task_id }));
+        await withReserve(UNDO_RESERVE_MS, () => queue.enqueue(messageOf(task)));
       } catch (enqueueError) {
         // The key is freed only once its task can no longer run: were it freed first and the marking
         // failed, a retry with the same key would create a second task beside one that may still run.
@@ -166,7 +172,7 @@ export function createTaskService({ store, queue, clock, logger, metrics = noMet
       try {
         await withReserve(BATCH_VERDICT_RESERVE_MS, async () => {
           await store.createMany(tasks, batch);
-          await queue.enqueueAll(tasks.map((task) => ({ task_id: task.task_id, batch })));
+          await queue.enqueueAll(tasks.map((task) => messageOf(task, batch)));
           // Refused only when a processor aborted the batch first, past its commit_by.
           if ((await store.settleBatch(batch.id, 'COMMITTED')) !== 'COMMITTED') throw new DependencyUnavailableError('task store');
         });
@@ -182,7 +188,7 @@ export function createTaskService({ store, queue, clock, logger, metrics = noMet
             // The store would not take them now; a processor fails each within seconds, since its
             // batch is aborted (or will be, past commit_by). A message is all it needs, and a
             // duplicate of one already sent changes nothing. Failing that too, the sweeper's pass.
-            await queue.enqueueAll(unmarked.map((task) => ({ task_id: task.task_id, batch }))).catch((sendError: unknown) =>
+            await queue.enqueueAll(unmarked.map((task) => messageOf(task, batch))).catch((sendError: unknown) =>
               logger.error('Tasks of a refused batch could not be marked FAILED nor handed to the processors; the batch is aborted, so none runs, and the sweeper fails them', {
                 task_ids: unmarked.map((task) => task.task_id),
                 error: sendError,

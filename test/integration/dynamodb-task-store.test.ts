@@ -153,7 +153,7 @@ describe('DynamoDbTaskStore against DynamoDB Local', () => {
     const id = randomUUID();
     const batch = { id: randomUUID(), commit_by: at(5_000).toISOString() };
     await store.createMany([newTask({ title: 't', description: 'd', metadata: {} }, id, at(0))], batch);
-    expect(await store.markRequeued(id, at(600_000), at(300_000))).toEqual({ task_id: id, batch });
+    expect(await store.markRequeued(id, at(600_000), at(300_000))).toEqual({ task_id: id, kind: 'simulated', batch });
     expect(await store.markRequeued(id, at(600_001), at(300_000))).toBeUndefined();
   });
 

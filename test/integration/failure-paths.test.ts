@@ -10,8 +10,7 @@ import { newTask } from '#lib/tasks/model';
 import { createTaskProcessor } from '#lib/tasks/processing';
 import { createTaskService } from '#lib/tasks/service';
 import { createStaleTaskSweeper } from '#lib/tasks/sweeper';
-import { simulatedWork } from '#lib/tasks/work';
-import { InMemoryTaskQueue, ManualClock, silentLogger } from '../support/fakes';
+import { InMemoryTaskQueue, ManualClock, silentLogger, simulatedKinds } from '../support/fakes';
 import { jsonPost, lambdaContext, sqsEvent, sqsRecord } from '../support/events';
 import { failCalls, silentEndpoint } from '../support/faults';
 import { createTableLike } from '../../local/resources';
@@ -54,7 +53,7 @@ describe('time budgets', () => {
       const service = createTaskService({ store: healthyStore, queue: new SqsTaskQueue(silentSqs, queueUrl), clock: systemClock, logger: silentLogger, newId: () => id });
       // 3 s left of a 10 s function: the SDK alone would retry for about 12 s.
       const context = { ...lambdaContext(), getRemainingTimeInMillis: () => 3_000 };
-      const response = await createSubmitHandler(service, false)(jsonPost(input), context);
+      const response = await createSubmitHandler(service, simulatedKinds(0))(jsonPost(input), context);
       expect(response.statusCode).toBe(503);
       expect(response.headers?.['Retry-After']).toBe('5');
       expect(JSON.parse(response.body).error.code).toBe('SERVICE_UNAVAILABLE');
@@ -112,7 +111,7 @@ describe('the dead-letter consumer', () => {
       queue,
       clock: systemClock,
       logger: silentLogger,
-      work: simulatedWork(0),
+      kinds: simulatedKinds(0),
       leaseSeconds: 30,
       cancelPollMs: 100,
       retryBaseDelaySeconds: 0,

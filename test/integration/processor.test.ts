@@ -8,8 +8,7 @@ import { systemClock } from '#lib/clock';
 import { TaskNotCancelableError } from '#lib/tasks/errors';
 import { createTaskProcessor } from '#lib/tasks/processing';
 import { createTaskService } from '#lib/tasks/service';
-import { simulatedWork } from '#lib/tasks/work';
-import { silentLogger } from '../support/fakes';
+import { silentLogger, simulatedKinds } from '../support/fakes';
 import { lambdaContext, sqsEvent, sqsRecord } from '../support/events';
 import { eventually, stackEnv } from '../support/stack-env';
 
@@ -28,7 +27,7 @@ const processor = () =>
     queue,
     clock: systemClock,
     logger: silentLogger,
-    work: simulatedWork(WORK_MS),
+    kinds: simulatedKinds(WORK_MS),
     leaseSeconds: 30,
     cancelPollMs: 50,
     retryBaseDelaySeconds: 0,

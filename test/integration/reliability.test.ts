@@ -7,9 +7,8 @@ import { DynamoDbTaskStore } from '#lib/aws/dynamodb-task-store';
 import { systemClock } from '#lib/clock';
 import { newTask } from '#lib/tasks/model';
 import { createTaskProcessor } from '#lib/tasks/processing';
-import type { TaskWork } from '#lib/tasks/work';
 import { invokeFunction } from '../../local/embedded-stack';
-import { InMemoryTaskQueue, silentLogger } from '../support/fakes';
+import { InMemoryTaskQueue, kindsRunning, silentLogger, type TaskWork } from '../support/fakes';
 import { lambdaContext, sqsEvent, sqsRecord } from '../support/events';
 import { eventually, stackEnv } from '../support/stack-env';
 
@@ -32,7 +31,7 @@ const processor = (work: TaskWork, leaseSeconds = 30) =>
     queue: new InMemoryTaskQueue(),
     clock: systemClock,
     logger: silentLogger,
-    work,
+    kinds: kindsRunning(store, work),
     leaseSeconds,
     cancelPollMs: 50,
     retryBaseDelaySeconds: 0,

@@ -1,7 +1,7 @@
 import { DependencyUnavailableError } from '#lib/errors';
 import type { Clock } from '#lib/clock';
 import type { AppLogger } from '#lib/logger';
-import type { BatchRef, BatchVerdict, Task, TaskMessage, TaskStatus } from '#lib/tasks/model';
+import { JsonValueSchema, messageOf, type BatchRef, type BatchVerdict, type Task, type TaskMessage, type TaskProgress, type TaskStatus } from '#lib/tasks/model';
 import type {
   IdempotencyRecord,
   ListQuery,
@@ -16,6 +16,9 @@ import type {
   TransitionResult,
 } from '#lib/tasks/ports';
 import { InvalidCursorError } from '#lib/tasks/errors';
+import { createKindRegistry, defineTaskKind, DEFAULT_KIND, type AnyTaskKind, type KindRegistry } from '#lib/tasks/kind';
+import { simulatedKind } from '#lib/tasks/work';
+import { z } from 'zod';
 import { sourcesOf } from '#lib/tasks/transitions';
 
 type Stored = { task: Task; leaseExpiresAt?: Date; batch?: BatchRef };
@@ -95,6 +98,7 @@ export class InMemoryTaskStore implements TaskStore {
     if (change.to === 'PROCESSING') allowed &&= task.attempts < change.maxAttempts;
     if (change.to === 'COMPLETED') allowed &&= task.attempts === change.attempt;
     if (change.to === 'FAILED' && change.unlessLeased && stored.leaseExpiresAt) allowed &&= stored.leaseExpiresAt < change.at;
+    if (change.to === 'FAILED' && change.attempt !== undefined) allowed &&= task.attempts === change.attempt;
     if (!allowed) {
       return {
         applied: false,
@@ -137,7 +141,19 @@ export class InMemoryTaskStore implements TaskStore {
     const last = this.requeuedAt.get(taskId);
     if (!needsIt || (last && last >= requeuedBefore)) return undefined;
     this.requeuedAt.set(taskId, at);
-    return { task_id: taskId, ...(stored.batch ? { batch: stored.batch } : {}) };
+    return messageOf(stored.task, stored.batch);
+  }
+
+  readonly progressWrites: Array<{ taskId: string; progress: TaskProgress }> = [];
+
+  async recordProgress(taskId: string, attempt: number, progress: TaskProgress): Promise<boolean> {
+    this.guard();
+    const stored = this.items.get(taskId);
+    if (stored?.task.status !== 'PROCESSING' || stored.task.attempts !== attempt) return false;
+    this.progressWrites.push({ taskId, progress });
+    stored.task.progress = progress;
+    stored.task.updated_at = progress.updated_at;
+    return true;
   }
 
   async releaseLease(taskId: string, attempt: number, at: Date): Promise<void> {
@@ -250,3 +266,35 @@ export class RecordingMetrics implements TaskMetrics {
     (this.durations[metric] ??= []).push(milliseconds);
   }
 }
+
+/** What a test's stand-in for a kind's work sees: the task as stored, and the attempt's signal. */
+export type TaskWork = (task: Task, signal: AbortSignal) => Promise<unknown>;
+
+/**
+ * A registry of one kind, the default, whose work is `work` given the task as stored (read from
+ * `store`): how the processor's tests put work of their own in the simulated job's place.
+ */
+export function kindsRunning(
+  store: Pick<TaskStore, 'get'>,
+  work: TaskWork,
+  settings: Partial<Pick<AnyTaskKind, 'timeoutSeconds' | 'attempts' | 'concurrency' | 'retryBaseDelaySeconds'>> = {},
+): KindRegistry {
+  return createKindRegistry([
+    defineTaskKind({
+      name: DEFAULT_KIND,
+      description: 'A test stand-in',
+      payload: JsonValueSchema.optional(),
+      result: z.unknown(),
+      timeoutSeconds: 60,
+      ...settings,
+      async run(_payload, { taskId, signal }) {
+        const task = await store.get(taskId);
+        if (!task) throw new Error(`no task ${taskId}`);
+        return work(task, signal);
+      },
+    }),
+  ]);
+}
+
+/** The registry of the simulated job alone, with these settings. */
+export const simulatedKinds = (workMs: number, options: { simulation?: boolean } = {}) => createKindRegistry([simulatedKind(workMs, options)]);

@@ -14,6 +14,8 @@ export const TEST_STACK = {
   // Room for the failure-path test's 24 batches at once, beside the other suites' batches (the test
   // files run in parallel against this one stack).
   maxConcurrency: 40,
+  // The project's kinds and one more from a fixture file (test/e2e/kinds.test.ts runs it).
+  kindsModule: './test/fixtures/kinds/index.ts',
 };
 
 const state = globalThis as typeof globalThis & { __testStack?: { stack?: EmbeddedStack; users: number } };
@@ -39,6 +41,7 @@ export default async function globalSetup() {
     TEST_LAMBDA_ENDPOINT: stack.lambdaEndpoint,
     TEST_DEAD_LETTER_QUEUE_URL: stack.resources.queues.TasksDeadLetterQueue?.url ?? '',
     TEST_TASK_WORK_MS: String(TEST_STACK.workMs),
+    TEST_FIXTURE_KINDS: '1',
     TEST_STACK_LOG: logFile,
   });
 }

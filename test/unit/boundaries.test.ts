@@ -19,6 +19,9 @@ const refused: Array<[string, string, RegExp]> = [
   ['lib/http/probe.ts', "import type { ApiRequest as probe } from '#lib/handlers/api';", /sit below the handler builders/],
   ['lib/aws/probe.ts', "import { taskService as probe } from '#lib/container';", /sit below the handler builders/],
   ['lib/tasks/probe.ts', "import { metrics as probe } from '#lib/metrics';", /no adapter/],
+  ['kinds/probe.ts', "import { newTask as probe } from '#lib/tasks/model';", /imports only #lib\/tasks\/kind/],
+  ['kinds/probe.ts', "import { loadConfig as probe } from '#lib/config';", /imports only #lib\/tasks\/kind/],
+  ['kinds/probe.ts', "import { handler as probe } from '#functions/submit';", /never imports a handler/],
 ];
 const allowed: Array<[string, string]> = [
   ['lib/tasks/probe.ts', "import { isFinal as probe } from './transitions';"],
@@ -26,6 +29,9 @@ const allowed: Array<[string, string]> = [
   ['lib/aws/probe.ts', "import { DynamoDBClient as probe } from '@aws-sdk/client-dynamodb';"],
   ['lib/handlers/probe.ts', "import type { ApiResponse as probe } from '#lib/http/responses';"],
   ['functions/probe.ts', "import { taskService as probe } from '#lib/container';"],
+  ['kinds/probe.ts', "import { defineTaskKind as probe } from '#lib/tasks/kind';"],
+  ['kinds/probe.ts', "import { createHash as probe } from 'node:crypto';"],
+  ['kinds/probe.ts', "import { S3Client as probe } from '@aws-sdk/client-s3';"],
 ];
 
 function lintAll(cases: Array<[string, string]>): string[][] {

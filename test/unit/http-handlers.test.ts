@@ -6,7 +6,7 @@ import { handler as notFound } from '#functions/not-found';
 import { assets as docAssets } from '#functions/docs';
 import { apiHandler, MAX_BODY_BYTES } from '#lib/handlers/api';
 import { createTaskService } from '#lib/tasks/service';
-import { InMemoryTaskQueue, InMemoryTaskStore, ManualClock, silentLogger } from '../support/fakes';
+import { InMemoryTaskQueue, InMemoryTaskStore, ManualClock, silentLogger, simulatedKinds } from '../support/fakes';
 import { apiEvent, jsonPost, lambdaContext } from '../support/events';
 
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-4[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$/;
@@ -65,7 +65,7 @@ describe('POST /api/tasks', () => {
     });
     expect(result.headers?.Location).toBe(`/api/tasks/${body.task_id}`);
     expect(result.headers?.['Content-Type']).toBe('application/json');
-    expect(queue.messages).toEqual([{ task_id: body.task_id }]);
+    expect(queue.messages).toEqual([{ task_id: body.task_id, kind: 'simulated' }]);
     expect(store.items.get(body.task_id)?.task).toMatchObject({
       status: 'PENDING',
       title: 'Resize image',
@@ -325,7 +325,7 @@ describe('errors', () => {
 describe('payload.simulate at submit', () => {
   const simulated = (simulation: boolean) => {
     const { store, queue, clock } = setup();
-    return createSubmit(createTaskService({ store, queue, clock, logger: silentLogger }), simulation);
+    return createSubmit(createTaskService({ store, queue, clock, logger: silentLogger }), simulatedKinds(0, { simulation }));
   };
 
   it.each([

@@ -54,7 +54,7 @@ describe('Idempotency-Key on POST /api/tasks', () => {
     const retry = await post(body, 'order-45');
     expect(retry.status).toBe(202);
     expect(store.items.get(retry.body.task_id)!.task.status).toBe('PENDING');
-    expect(queue.messages).toEqual([{ task_id: retry.body.task_id }]);
+    expect(queue.messages).toEqual([{ task_id: retry.body.task_id, kind: 'simulated' }]);
   });
 
   it.each([['', 'empty'], ['x'.repeat(129), 'too long'], ['caf\u00e9', 'not ASCII'], ['   ', 'blank'], ['a\tb', 'a control character']])(

@@ -5,8 +5,7 @@ import { metrics } from '#lib/metrics';
 import { newTask } from '#lib/tasks/model';
 import { createTaskProcessor } from '#lib/tasks/processing';
 import { createTaskService } from '#lib/tasks/service';
-import { simulatedWork } from '#lib/tasks/work';
-import { InMemoryTaskQueue, InMemoryTaskStore, ManualClock, RecordingMetrics, silentLogger } from '../support/fakes';
+import { InMemoryTaskQueue, InMemoryTaskStore, kindsRunning, ManualClock, RecordingMetrics, silentLogger } from '../support/fakes';
 import { apiEvent, lambdaContext } from '../support/events';
 
 describe('task metrics', () => {
@@ -22,10 +21,10 @@ describe('task metrics', () => {
       clock,
       logger: silentLogger,
       metrics,
-      work: async (task, signal) => {
+      kinds: kindsRunning(store, async () => {
         clock.advance(3_000);
-        return simulatedWork(0)(task, signal);
-      },
+        return { payload_bytes: 0 };
+      }),
       leaseSeconds: 30,
       cancelPollMs: 1_000,
       retryBaseDelaySeconds: 0,

@@ -115,12 +115,22 @@ describe('the OpenAPI document', () => {
   });
 
   it('describes the submit body with the handlers\' own limits', () => {
+    type ObjectSchema = { properties: Record<string, { maxLength?: number; enum?: string[]; $ref?: string }>; required?: string[]; additionalProperties?: boolean };
     const { components } = openApiDocument() as unknown as {
-      components: { schemas: Record<string, { properties: Record<string, { maxLength?: number }>; additionalProperties?: boolean }> };
+      components: { schemas: Record<string, ObjectSchema & { anyOf?: ObjectSchema[] }> };
     };
-    expect(components.schemas.SubmitTask!.properties.title!.maxLength).toBe(255);
-    expect(components.schemas.SubmitTask!.properties.description!.maxLength).toBe(10_000);
-    expect(components.schemas.SubmitTask!.additionalProperties).toBe(false);
+    // One variant per kind, each with the common fields, its `kind` and that kind's payload schema.
+    const variants = components.schemas.SubmitTask!.anyOf!;
+    expect(variants.map((variant) => variant.properties.kind!.enum)).toEqual([['simulated'], ['checksum'], ['compress']]);
+    for (const variant of variants) {
+      expect(variant.properties.title!.maxLength).toBe(255);
+      expect(variant.properties.description!.maxLength).toBe(10_000);
+      expect(variant.additionalProperties).toBe(false);
+    }
+    expect(variants[0]!.required).not.toContain('kind');
+    expect(variants[1]!.required).toEqual(expect.arrayContaining(['kind', 'payload']));
+    expect(variants[1]!.properties.payload!.$ref).toBe('#/components/schemas/ChecksumPayload');
+    expect(components.schemas.ChecksumPayload!.required).toEqual(['data_base64']);
     // Every $ref points at a component that exists.
     const refs = [...JSON.stringify(openApiDocument()).matchAll(/"\$ref":"#\/components\/schemas\/([^"]+)"/g)].map((m) => m[1]!);
     expect(refs.length).toBeGreaterThan(5);

@@ -2,13 +2,13 @@ import { createHandler as createProcessHandler } from '#functions/process-tasks'
 import { createHandler as createDeadLetterHandler } from '#functions/fail-dead-letters';
 import { newTask, type SubmitTaskInput } from '#lib/tasks/model';
 import { createTaskProcessor, retryDelaySeconds, type ProcessingDeps } from '#lib/tasks/processing';
-import { simulatedWork, type TaskWork } from '#lib/tasks/work';
-import { InMemoryTaskQueue, InMemoryTaskStore, ManualClock, silentLogger } from '../support/fakes';
+import { InMemoryTaskQueue, InMemoryTaskStore, kindsRunning, ManualClock, silentLogger, simulatedKinds, type TaskWork } from '../support/fakes';
 import { lambdaContext, sqsEvent, sqsRecord } from '../support/events';
 
 const ID = (n: number) => `00000000-0000-4000-8000-${String(n).padStart(12, '0')}`;
 
-function setup(overrides: Partial<ProcessingDeps> = {}) {
+/** `work` stands in for the default kind's work; `simulation` runs the simulated job with TASK_SIMULATION=on. */
+function setup({ work, ...overrides }: Partial<ProcessingDeps> & { work?: TaskWork | 'simulation' | number } = {}) {
   const store = new InMemoryTaskStore();
   const queue = new InMemoryTaskQueue();
   const clock = new ManualClock();
@@ -17,7 +17,7 @@ function setup(overrides: Partial<ProcessingDeps> = {}) {
     queue,
     clock,
     logger: silentLogger,
-    work: simulatedWork(0),
+    kinds: typeof work === 'function' ? kindsRunning(store, work) : simulatedKinds(typeof work === 'number' ? work : 0, { simulation: work === 'simulation' }),
     leaseSeconds: 30,
     cancelPollMs: 5,
     retryBaseDelaySeconds: 10,
@@ -99,7 +99,7 @@ describe('processing one message', () => {
   });
 
   it('stops the work when the task is canceled while PROCESSING, and never completes it', async () => {
-    const { processor, seed, message, store, clock } = setup({ work: simulatedWork(60_000) });
+    const { processor, seed, message, store, clock } = setup({ work: 60_000 });
     const id = await seed(6);
     const started = Date.now();
     const running = processor.process(message(id));
@@ -191,7 +191,7 @@ describe('a failed attempt', () => {
   });
 
   it('counts every attempt that ran: fail_attempts 2 completes at attempt 3', async () => {
-    const { processor, seed, message, store, clock } = setup({ work: simulatedWork(0, { simulation: true }) });
+    const { processor, seed, message, store, clock } = setup({ work: 'simulation' });
     const id = await seed(13, { simulate: { fail_attempts: 2 } });
     await expect(processor.process(message(id, 1))).rejects.toThrow(/Simulated failure/);
     clock.advance(1);
@@ -202,7 +202,7 @@ describe('a failed attempt', () => {
   });
 
   it('never gives a task a fourth attempt: a duplicate or requeued message for a task with its attempts spent fails it', async () => {
-    const { processor, seed, message, store, clock } = setup({ work: simulatedWork(0, { simulation: true }) });
+    const { processor, seed, message, store, clock } = setup({ work: 'simulation' });
     const id = await seed(15, { simulate: { fail_attempts: 3 } });
     for (const receive of [1, 2, 3]) {
       await expect(processor.process(message(id, receive))).rejects.toThrow(/Simulated failure/);
@@ -214,7 +214,7 @@ describe('a failed attempt', () => {
   });
 
   it('ignores payload.simulate when simulation is off', async () => {
-    const { processor, seed, message, store } = setup({ work: simulatedWork(0) });
+    const { processor, seed, message, store } = setup({ work: 0 });
     const id = await seed(14, { simulate: { fail_attempts: 5 } });
     await expect(processor.process(message(id, 1))).resolves.toBe('completed');
     expect(store.items.get(id)!.task.attempts).toBe(1);
@@ -390,7 +390,7 @@ describe('the processor handler under overlap and deadlines', () => {
   });
 
   it('returns the records it could not finish before its deadline as failures, instead of failing whole', async () => {
-    const { processor, store, clock, queue } = setup({ work: simulatedWork(0, { simulation: true }) });
+    const { processor, store, clock, queue } = setup({ work: 'simulation' });
     const quick = ID(51);
     const slow = ID(52);
     await store.create(newTask({ title: 't', description: 'd', metadata: {} }, quick, clock.now()));

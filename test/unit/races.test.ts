@@ -3,8 +3,7 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { TaskNotCancelableError } from '#lib/tasks/errors';
 import { createTaskProcessor } from '#lib/tasks/processing';
 import { createTaskService } from '#lib/tasks/service';
-import type { TaskWork } from '#lib/tasks/work';
-import { InMemoryTaskQueue, InMemoryTaskStore, silentLogger } from '../support/fakes';
+import { InMemoryTaskQueue, InMemoryTaskStore, kindsRunning, silentLogger, type TaskWork } from '../support/fakes';
 import { systemClock } from '#lib/clock';
 
 /**
@@ -27,7 +26,7 @@ describe('cancel/complete races', () => {
       queue,
       clock: systemClock,
       logger: silentLogger,
-      work,
+      kinds: kindsRunning(store, work),
       leaseSeconds: 30,
       cancelPollMs: 1,
       retryBaseDelaySeconds: 0,

@@ -28,7 +28,7 @@ describe('the stale task sweeper', () => {
   it('requeues only unfinished tasks older than the threshold', async () => {
     const { queue, sweep } = await setup();
     await expect(createHandler(sweep)({}, lambdaContext())).resolves.toEqual({ requeued: 2 });
-    expect(queue.messages).toEqual([{ task_id: ID(1) }, { task_id: ID(4) }]);
+    expect(queue.messages).toEqual([{ task_id: ID(1), kind: 'simulated' }, { task_id: ID(4), kind: 'simulated' }]);
   });
 
   it('sends a task of a batch with its batch, so it still runs only if that batch was committed', async () => {
@@ -39,7 +39,7 @@ describe('the stale task sweeper', () => {
     await store.createMany([newTask({ title: 't', description: 'd', metadata: {} }, ID(5), clock.now())], batch);
     clock.advance(10 * 60_000);
     await createStaleTaskSweeper({ store, queue, clock, logger: silentLogger, staleAfterSeconds: 300, limit: 100 })();
-    expect(queue.messages).toEqual([{ task_id: ID(5), batch }]);
+    expect(queue.messages).toEqual([{ task_id: ID(5), kind: 'simulated', batch }]);
   });
 
   it('fails (and is retried by its schedule) when the queue is down', async () => {
