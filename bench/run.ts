@@ -7,6 +7,7 @@ import { projectCost, PRICES } from './cost';
 import { log, type BenchSettings } from './common';
 import { STACK_PROCESSES, watchMemory } from './memory';
 import { measureBurst } from './phases/burst';
+import { measureCapacity } from './phases/capacity';
 import { measureEndToEnd } from './phases/end-to-end';
 import { measureLimit, measureLimitInFlight } from './phases/limit';
 import { measureProcessorBatch } from './phases/processor';
@@ -26,8 +27,8 @@ const { values: args } = parseArgs({
     'phase-seconds': { type: 'string', default: '4' },
     /** End-to-end runs in the same stack: the first meets cold function instances, the next ones warm ones. */
     rounds: { type: 'string', default: '1' },
-    /** Comma-separated: burst, limit, in-flight, end-to-end, processor, submit. */
-    phases: { type: 'string', default: 'burst,limit,in-flight,end-to-end,processor,submit' },
+    /** Comma-separated: burst, limit, in-flight, end-to-end, processor, submit, capacity. */
+    phases: { type: 'string', default: 'burst,limit,in-flight,end-to-end,processor,submit,capacity' },
     /** The burst phase's sizes: that many single submits at once, each against a freshly started stack. */
     burst: { type: 'string', default: '100,500' },
   },
@@ -90,6 +91,7 @@ async function main() {
         submits.push({ ...result, leftAfterDrain });
       }
     }
+    const capacity = stack && PHASES.has('capacity') ? await measureCapacity(stack) : undefined;
     // SQS requests per task with single submits: one send per task plus the trigger's receive and delete.
     const singleSqs = endToEnd ? 1 + (endToEnd.requestsPerTask.byService.sqs ?? 0) - (endToEnd.requestsPerTask.byOperation['SQS.SendMessageBatch'] ?? 0) : undefined;
     const costs = endToEnd ? projectCost({ byOperation: endToEnd.requestsPerTask.byOperation, workMs: WORK_MS, cancelPollMs: CANCEL_POLL_MS }) : undefined;
@@ -132,6 +134,12 @@ async function main() {
       },
       { name: 'end to end vs the limit', target: '≥ 0.9', measured: fmt(endToEnd && limit ? endToEnd.tasksPerSecond / limit.tasksPerSecond : undefined), met: endToEnd && limit ? endToEnd.tasksPerSecond / limit.tasksPerSecond >= 0.9 : null },
       { name: 'batch of 10 three-second tasks', target: '≤ 3.3 s', measured: processorBatch ? `${fmt(processorBatch.wallSeconds)} s` : 'n/a', met: processorBatch ? processorBatch.wallSeconds <= 3.3 : null },
+      ...(capacity ?? []).map((size) => ({
+        name: `status write (claim, completion) at a ${size.payloadKb} KB payload and result, as DynamoDB reports it`,
+        target: '1 unit',
+        measured: `${size.statusWriteUnitsMax} (DynamoDB $${size.dynamoDbCostPerMillion.toFixed(2)} per million tasks)`,
+        met: size.statusWriteUnitsMax <= 1,
+      })),
       { name: 'DynamoDB writes per task', target: '≤ 3', measured: fmt(dynamoWrites), met: dynamoWrites === undefined ? null : dynamoWrites <= 3 },
       { name: 'SQS requests per task, single submits', target: '≤ 1.3', measured: fmt(singleSqs), met: singleSqs === undefined ? null : singleSqs <= 1.3 },
       { name: 'SQS requests per task, batch submits', target: '≤ 0.4', measured: fmt(endToEnd?.requestsPerTask.byService.sqs), met: endToEnd ? (endToEnd.requestsPerTask.byService.sqs ?? 0) <= 0.4 : null },
@@ -140,7 +148,7 @@ async function main() {
       { name: 'cost per million tasks, single submits', target: 'reported', measured: costs ? `$${costs.single.total.toFixed(2)}` : 'n/a', met: null },
     ];
 
-    const results = { startedAt: startedAt.toISOString(), machine: { cpus: (await import('node:os')).cpus().length, node: process.version }, settings: { TASKS, WORK_MS, TRIGGER_CONCURRENCY, PHASE_MS, PHASES: [...PHASES] }, bursts, memoryMb, limit, limitInFlight, endToEndRounds: endToEndRounds.map(({ wallSeconds, batchSubmitsRetriedAfter503 }) => ({ wallSeconds, batchSubmitsRetriedAfter503 })), endToEnd, processorBatch, submits, costs, prices: PRICES, targets };
+    const results = { startedAt: startedAt.toISOString(), machine: { cpus: (await import('node:os')).cpus().length, node: process.version }, settings: { TASKS, WORK_MS, TRIGGER_CONCURRENCY, PHASE_MS, PHASES: [...PHASES] }, bursts, memoryMb, limit, limitInFlight, endToEndRounds: endToEndRounds.map(({ wallSeconds, batchSubmitsRetriedAfter503 }) => ({ wallSeconds, batchSubmitsRetriedAfter503 })), endToEnd, processorBatch, submits, capacity, costs, prices: PRICES, targets };
     mkdirSync('bench/results', { recursive: true });
     const stamp = startedAt.toISOString().replace(/[:.]/g, '-');
     writeFileSync(`bench/results/${stamp}.json`, JSON.stringify(results, null, 2));

@@ -5,7 +5,7 @@ import { CreateQueueCommand, DeleteMessageBatchCommand, DeleteQueueCommand, Rece
 import type { EmbeddedStack } from '../../local/embedded-stack';
 import { createTableLike } from '../../local/resources';
 import { statusShard } from '#lib/aws/list-indexes';
-import { toItem } from '#lib/aws/task-item';
+import { toItems } from '#lib/aws/task-item';
 import { newTask, type TaskStatus } from '#lib/tasks/model';
 import { emulatorClients } from '../../local/emulator-clients';
 import { log, sleep, type BenchSettings } from '../common';
@@ -27,7 +27,7 @@ async function limitResources(stack: EmbeddedStack) {
     const ids = Array.from({ length: 10 }, () => randomUUID());
     await Promise.all(
       ids.map(async (id) => {
-        await dynamo.send(new PutCommand({ TableName: table, Item: toItem(newTask({ title: 'limit', description: 'd', metadata: {} }, id, new Date())), ConditionExpression: 'attribute_not_exists(task_id)' }));
+        await dynamo.send(new PutCommand({ TableName: table, Item: toItems(newTask({ title: 'limit', description: 'd', metadata: {} }, id, new Date())).item, ConditionExpression: 'attribute_not_exists(task_id)' }));
         await sqs.send(new SendMessageCommand({ QueueUrl, MessageBody: id }));
       }),
     );

@@ -19,7 +19,21 @@ import { DependencyUnavailableError } from '#lib/errors';
 import { chunks, sendChunks, sendUntilDone } from './batch-retry';
 import { callDependency } from './dependency-call';
 import { allDone, createdKey, CursorCodec, listIndexFor, mergePages, STATUS_INDEX, statusPartitions, taskIdOf, type ListIndex, type PartitionPage } from './list-indexes';
-import { batchItemKey, idempotencyItemKey, SUMMARY_ATTRIBUTES, toItem, toTask, toTaskSummary, type BatchItem, type IdempotencyItem, type TaskItem } from './task-item';
+import {
+  batchItemKey,
+  bodyKeysOf,
+  idempotencyItemKey,
+  placeResult,
+  SUMMARY_ATTRIBUTES,
+  toItems,
+  toTask,
+  toTaskSummary,
+  toTaskWithBodies,
+  type BatchItem,
+  type BodyItem,
+  type IdempotencyItem,
+  type TaskItem,
+} from './task-item';
 import { buildTransitionUpdate } from './transition-update';
 import { messageOf, type BatchRef, type BatchVerdict, type Task, type TaskMessage, type TaskProgress, type TaskStatus, type TaskSummary } from '#lib/tasks/model';
 import type { IdempotencyRecord, ListQuery, StalePosition, StatusChange, TaskPage, TaskStore, TransitionResult } from '#lib/tasks/ports';
@@ -30,7 +44,10 @@ const BATCH_GET_LIMIT = 100;
 /** How long a batch's verdict is kept: far longer than any of its messages can live (retries, dead letters). */
 const BATCH_RECORD_SECONDS = 14 * 24 * 60 * 60;
 
-/** The DynamoDB implementation of the task store: one item per task, keyed by `task_id`. */
+/**
+ * The DynamoDB implementation of the task store: one item per task, keyed by `task_id`, and an item
+ * of their own for a payload or result too large to keep inline (task-item.ts), written once.
+ */
 export class DynamoDbTaskStore implements TaskStore {
   private readonly cursors: CursorCodec;
 
@@ -42,23 +59,48 @@ export class DynamoDbTaskStore implements TaskStore {
   }
 
   async create(task: Task): Promise<void> {
+    const { item, payload } = toItems(task);
+    // The payload first: a task item is never there without the payload it names.
+    if (payload) await this.putBodies([payload]);
     await callDependency('task store', () =>
-      this.client.send(
-        new PutCommand({
-          TableName: this.tableName,
-          Item: toItem(task),
-          ConditionExpression: 'attribute_not_exists(task_id)',
-        }),
+      this.client.send(new PutCommand({ TableName: this.tableName, Item: item, ConditionExpression: 'attribute_not_exists(task_id)' })),
+    );
+  }
+
+  /** Writes payload or result items; one left behind by a write that then failed is never read (no task names it). */
+  private async putBodies(bodies: BodyItem[]): Promise<void> {
+    await sendChunks(chunks(bodies, BATCH_WRITE_LIMIT), (chunk) =>
+      sendUntilDone(
+        'task store',
+        chunk.map((body) => ({ PutRequest: { Item: body } })),
+        async (requests) => {
+          const { UnprocessedItems } = await callDependency('task store', () =>
+            this.client.send(new BatchWriteCommand({ RequestItems: { [this.tableName]: requests } })),
+          );
+          return (UnprocessedItems?.[this.tableName] ?? []) as typeof requests;
+        },
       ),
     );
   }
 
+  /** The task of `item` whole: its payload (when `withPayload`) and result read from their own items where they are kept apart. */
+  private async withBodies(item: TaskItem, { withPayload = true, withResult = true } = {}): Promise<Task> {
+    const keys = bodyKeysOf(item);
+    const wanted = [...(withPayload && keys.payload ? [keys.payload] : []), ...(withResult && keys.result ? [keys.result] : [])];
+    if (wanted.length === 0) return toTask(item);
+    const bodies = (await this.batchGet(wanted, { consistentRead: true })) as unknown as BodyItem[];
+    const json = (key: string | undefined) => bodies.find((body) => body.task_id === key)?.json;
+    return toTaskWithBodies(item, { payload: withPayload ? json(keys.payload) : undefined, result: withResult ? json(keys.result) : undefined });
+  }
+
   async createMany(tasks: Task[], batch?: BatchRef): Promise<void> {
     const batchAttributes = batch ? { batch_id: batch.id, batch_commit_by: batch.commit_by } : {};
-    await sendChunks(chunks(tasks, BATCH_WRITE_LIMIT), (chunk) =>
+    const split = tasks.map(toItems);
+    await this.putBodies(split.flatMap(({ payload }) => (payload ? [payload] : [])));
+    await sendChunks(chunks(split, BATCH_WRITE_LIMIT), (chunk) =>
       sendUntilDone(
         'task store',
-        chunk.map((task) => ({ PutRequest: { Item: { ...toItem(task), ...batchAttributes } } })),
+        chunk.map(({ item }) => ({ PutRequest: { Item: { ...item, ...batchAttributes } } })),
         async (requests) => {
           const { UnprocessedItems } = await callDependency('task store', () =>
             this.client.send(new BatchWriteCommand({ RequestItems: { [this.tableName]: requests } })),
@@ -78,6 +120,8 @@ export class DynamoDbTaskStore implements TaskStore {
       target_created_at: record.createdAt,
       expires_at: Math.ceil(record.expiresAt.getTime() / 1000),
     };
+    const { item: taskItem, payload } = toItems(task);
+    if (payload) await this.putBodies([payload]);
     for (let attempt = 1; ; attempt++) {
       try {
         await this.client.send(
@@ -92,7 +136,7 @@ export class DynamoDbTaskStore implements TaskStore {
                   ExpressionAttributeValues: { ':now': Math.floor(Date.parse(task.created_at) / 1000) },
                 },
               },
-              { Put: { TableName: this.tableName, Item: toItem(task), ConditionExpression: 'attribute_not_exists(task_id)' } },
+              { Put: { TableName: this.tableName, Item: taskItem, ConditionExpression: 'attribute_not_exists(task_id)' } },
             ],
           }),
         );
@@ -143,7 +187,7 @@ export class DynamoDbTaskStore implements TaskStore {
     const { Item } = await callDependency('task store', () =>
       this.client.send(new GetCommand({ TableName: this.tableName, Key: { task_id: taskId }, ConsistentRead: true })),
     );
-    return Item ? toTask(Item as TaskItem) : undefined;
+    return Item ? this.withBodies(Item as TaskItem) : undefined;
   }
 
   async getStatuses(taskIds: string[]): Promise<Map<string, TaskStatus>> {
@@ -152,21 +196,35 @@ export class DynamoDbTaskStore implements TaskStore {
     return new Map(items.map((item) => [item.task_id, item.status]));
   }
 
+  /**
+   * The moved task comes back whole for the moves whose callers read it (a claim needs the payload
+   * to work on, a cancel answers the task); after the others, a payload or result kept apart is not
+   * read again (the completion's own result is filled in).
+   */
   async transition(taskId: string, change: StatusChange): Promise<TransitionResult> {
     const writeId = randomUUID();
+    const result = change.to === 'COMPLETED' ? placeResult(taskId, change.attempt, change.result) : undefined;
+    // A result kept apart goes to its attempt's own item first; a completion then refused leaves it unread.
+    if (result && 'apart' in result) await this.putBodies([result.apart]);
+    const whole = (item: TaskItem) =>
+      change.to === 'COMPLETED'
+        ? { ...toTask(item), result: (change.result ?? null) as Task['result'] }
+        : change.to === 'PROCESSING' || change.to === 'CANCELED'
+          ? this.withBodies(item, { withResult: change.to === 'CANCELED' })
+          : toTask(item);
     try {
-      const { Attributes } = await this.client.send(buildTransitionUpdate(this.tableName, taskId, change, writeId));
-      return { applied: true, task: toTask(Attributes as TaskItem) };
+      const { Attributes } = await this.client.send(buildTransitionUpdate(this.tableName, taskId, change, writeId, result));
+      return { applied: true, task: await whole(Attributes as TaskItem) };
     } catch (error) {
       if (error instanceof ConditionalCheckFailedException) {
         // The old item comes back in attribute-value form even through the document client.
         if (!error.Item) return { applied: false };
         const item = unmarshall(error.Item) as TaskItem;
         // The SDK retried a write whose answer was lost (a timeout under load): the first attempt did apply.
-        if (item.write_id === writeId) return { applied: true, task: toTask(item) };
+        if (item.write_id === writeId) return { applied: true, task: await whole(item) };
         return {
           applied: false,
-          current: toTask(item),
+          current: change.to === 'CANCELED' ? await this.withBodies(item) : toTask(item),
           ...(item.lease_expires_at ? { leaseExpiresAt: new Date(item.lease_expires_at) } : {}),
         };
       }

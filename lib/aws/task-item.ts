@@ -22,8 +22,12 @@ export interface TaskItem {
   /** Absent on items written before kinds existed: those are of the default kind. */
   kind?: string;
   metadata_json: string;
+  /** A payload of up to INLINE_JSON_BYTES; a larger one is in its own item (`payload_apart`). */
   payload_json?: string;
+  payload_apart?: boolean;
+  /** A result of up to INLINE_JSON_BYTES; a larger one is in the item of the attempt that completed the task (`result_attempt`). */
   result_json?: string;
+  result_attempt?: number;
   error?: TaskError;
   /** Written by the attempt at work (coalesced), never by a status move. */
   progress?: TaskProgress;
@@ -67,7 +71,59 @@ export interface IdempotencyItem {
 
 export const idempotencyItemKey = (key: string) => `idempotency#${createHash('sha256').update(key).digest('hex')}`;
 
-export function toItem(task: Task): TaskItem {
+/**
+ * JSON of up to this many bytes is kept in the task's item; larger payloads and results get an item
+ * of their own, written once. So every status write touches an item of about the same size (a
+ * kilobyte or less with a short description and metadata), whatever the payload's or result's size:
+ * DynamoDB bills an update by the larger of the item's sizes before and after, in 1 KB units.
+ */
+export const INLINE_JSON_BYTES = 400;
+
+/** A payload or result kept apart from its task's item, under a key no task id can take; never in an index (no shard keys). */
+export interface BodyItem {
+  task_id: string;
+  json: string;
+}
+
+export const payloadItemKey = (taskId: string) => `payload#${taskId}`;
+export const resultItemKey = (taskId: string, attempt: number) => `result#${taskId}#${attempt}`;
+
+const fitsInline = (json: string) => Buffer.byteLength(json) <= INLINE_JSON_BYTES;
+
+/** The task's item, and the payload's own item when the payload is too large to keep inline (to be written first). */
+export function toItems(task: Task): { item: TaskItem; payload?: BodyItem } {
+  const item = toItem(task);
+  if (item.payload_json === undefined || fitsInline(item.payload_json)) return { item };
+  const { payload_json: json, ...rest } = item;
+  return { item: { ...rest, payload_apart: true }, payload: { task_id: payloadItemKey(task.task_id), json } };
+}
+
+/** Where a completion puts its result: inline, or in an item of its own keyed by the attempt (a late attempt's result can never replace it). */
+export function placeResult(taskId: string, attempt: number, result: unknown): { inline: string } | { apart: BodyItem } {
+  const json = JSON.stringify(result ?? null);
+  return fitsInline(json) ? { inline: json } : { apart: { task_id: resultItemKey(taskId, attempt), json } };
+}
+
+/** The keys of the items a task's payload and result are kept in, when they are kept apart. */
+export function bodyKeysOf(item: TaskItem): { payload?: string; result?: string } {
+  return {
+    ...(item.payload_apart ? { payload: payloadItemKey(item.task_id) } : {}),
+    ...(item.result_attempt === undefined ? {} : { result: resultItemKey(item.task_id, item.result_attempt) }),
+  };
+}
+
+/** The task of an item, with its payload and result from their own items where they are kept apart. */
+export function toTaskWithBodies(item: TaskItem, bodies: { payload?: string; result?: string }): Task {
+  const task = toTask(item);
+  return {
+    ...task,
+    ...(bodies.payload === undefined ? {} : { payload: JSON.parse(bodies.payload) }),
+    ...(bodies.result === undefined ? {} : { result: JSON.parse(bodies.result) }),
+  };
+}
+
+/** The task's item with everything inline: what `toItems` splits. */
+function toItem(task: Task): TaskItem {
   return {
     task_id: task.task_id,
     list_shard: listShard(task.task_id),

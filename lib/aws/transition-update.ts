@@ -2,6 +2,9 @@ import { UpdateCommand } from '@aws-sdk/lib-dynamodb';
 import type { StatusChange } from '#lib/tasks/ports';
 import { sourcesOf } from '#lib/tasks/transitions';
 import { statusShard } from './list-indexes';
+import { placeResult } from './task-item';
+
+type ResultPlacement = ReturnType<typeof placeResult>;
 
 /**
  * The one conditional write of each status move: what the move records, and a condition derived
@@ -18,7 +21,7 @@ interface UpdateParts {
 }
 
 /** What each move writes besides its status; the status condition itself comes from the transition table. */
-function updatePartsOf(change: StatusChange): UpdateParts {
+function updatePartsOf(taskId: string, change: StatusChange, result: ResultPlacement | undefined): UpdateParts {
   const at = change.at.toISOString();
   switch (change.to) {
     case 'PROCESSING':
@@ -34,12 +37,15 @@ function updatePartsOf(change: StatusChange): UpdateParts {
         },
         guard: { expression: 'attempts < :max_attempts', values: { ':max_attempts': change.maxAttempts } },
       };
-    case 'COMPLETED':
+    case 'COMPLETED': {
+      // A result kept apart was written to its attempt's item before this write; the task names that attempt.
+      const placement = result ?? placeResult(taskId, change.attempt, change.result);
       return {
-        set: { completed_at: at, result_json: JSON.stringify(change.result ?? null) },
+        set: { completed_at: at, ...('inline' in placement ? { result_json: placement.inline } : { result_attempt: change.attempt }) },
         remove: ['lease_expires_at'],
         extra: { expression: 'attempts = :attempt', values: { ':attempt': change.attempt }, combine: 'AND' },
       };
+    }
     case 'CANCELED':
       return { set: { canceled_at: at }, remove: ['lease_expires_at'] };
     case 'FAILED':
@@ -62,8 +68,9 @@ function updatePartsOf(change: StatusChange): UpdateParts {
   }
 }
 
-export function buildTransitionUpdate(tableName: string, taskId: string, change: StatusChange, writeId: string) {
-  const parts = updatePartsOf(change);
+/** `result`: where a completion's result goes (`placeResult`); the store writes an apart one first. */
+export function buildTransitionUpdate(tableName: string, taskId: string, change: StatusChange, writeId: string, result?: ResultPlacement) {
+  const parts = updatePartsOf(taskId, change, result);
   const sources = sourcesOf(change.to);
   const sourceNames = sources.map((_, index) => `:from${index}`);
   let condition = `#status IN (${sourceNames.join(', ')})`;

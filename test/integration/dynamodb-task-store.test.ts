@@ -7,6 +7,8 @@ import { newTask, TASK_STATUSES, type TaskStatus } from '#lib/tasks/model';
 import type { StatusChange } from '#lib/tasks/ports';
 import { canTransition } from '#lib/tasks/transitions';
 import { stackEnv } from '../support/stack-env';
+import { meterCapacity } from '../../local/consumed-capacity';
+import { INLINE_JSON_BYTES } from '#lib/aws/task-item';
 
 const { tableName } = stackEnv();
 const client = createDocumentClient();
@@ -167,5 +169,51 @@ describe('DynamoDbTaskStore against DynamoDB Local', () => {
       name: 'DependencyUnavailableError',
       cause: expect.objectContaining({ name: 'ResourceNotFoundException' }),
     });
+  });
+});
+
+describe('payloads and results of any size', () => {
+  const metered = createDocumentClient();
+  const capacity = meterCapacity(metered);
+  const meteredStore = new DynamoDbTaskStore(metered, tableName);
+  afterAll(() => metered.destroy());
+
+  it.each([100, 4 * 1024, 16 * 1024, 64 * 1024])(
+    'keeps a %d-byte payload and result whole, while each status write is billed 1 unit, as DynamoDB reports it',
+    async (bytes) => {
+      const id = randomUUID();
+      const payload = { data: 'p'.repeat(bytes) };
+      const result = { data: 'r'.repeat(bytes) };
+      await meteredStore.create(newTask({ title: 'sized', description: 'd', metadata: {}, payload }, id, at()));
+      capacity.clear();
+      const claim = await meteredStore.transition(id, change('PROCESSING'));
+      expect(claim.applied && claim.task.payload).toEqual(payload);
+      const done = await meteredStore.transition(id, { to: 'COMPLETED', at: at(2_000), attempt: 1, result });
+      expect(done.applied && done.task.result).toEqual(result);
+      // The two status writes: 1 write unit of the table each, whatever the payload's and the result's size.
+      expect(capacity.get('UpdateItemCommand')!.map(({ table }) => table)).toEqual([1, 1]);
+      expect(await store.get(id)).toMatchObject({ status: 'COMPLETED', payload, result });
+    },
+  );
+
+  it('keeps a small payload and result inline: no item of their own, no extra read', async () => {
+    const id = randomUUID();
+    await meteredStore.create(newTask({ title: 'small', description: 'd', metadata: {}, payload: { n: 1 } }, id, at()));
+    await meteredStore.transition(id, change('PROCESSING'));
+    await meteredStore.transition(id, { to: 'COMPLETED', at: at(2_000), attempt: 1, result: 'x'.repeat(INLINE_JSON_BYTES - 10) });
+    capacity.clear();
+    expect(await meteredStore.get(id)).toMatchObject({ payload: { n: 1 }, result: 'x'.repeat(INLINE_JSON_BYTES - 10) });
+    expect([...capacity.keys()]).toEqual(['GetItemCommand']);
+  });
+
+  it('never answers a result of an attempt whose completion was refused', async () => {
+    const id = randomUUID();
+    await store.create(newTask({ title: 'late', description: 'd', metadata: {}, payload: 'p'.repeat(2_000) }, id, at()));
+    await store.transition(id, change('PROCESSING'));
+    const kept = { winner: 'w'.repeat(2_000) };
+    expect((await store.transition(id, { to: 'COMPLETED', at: at(2_000), attempt: 1, result: kept })).applied).toBe(true);
+    // A stale attempt's completion: its result item is written, its status write refused.
+    expect((await store.transition(id, { to: 'COMPLETED', at: at(3_000), attempt: 0, result: { late: 'l'.repeat(2_000) } })).applied).toBe(false);
+    expect((await store.get(id))!.result).toEqual(kept);
   });
 });
