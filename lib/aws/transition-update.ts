@@ -41,7 +41,11 @@ function updatePartsOf(taskId: string, change: StatusChange, result: ResultPlace
       // A result kept apart was written to its attempt's item before this write; the task names that attempt.
       const placement = result ?? placeResult(taskId, change.attempt, change.result);
       return {
-        set: { completed_at: at, ...('inline' in placement ? { result_json: placement.inline } : { result_attempt: change.attempt }) },
+        set: {
+          completed_at: at,
+          ...('inline' in placement ? { result_json: placement.inline } : { result_attempt: change.attempt }),
+          ...(change.progress ? { progress: change.progress } : {}),
+        },
         remove: ['lease_expires_at'],
         extra: { expression: 'attempts = :attempt', values: { ':attempt': change.attempt }, combine: 'AND' },
       };

@@ -12,7 +12,7 @@ export type StatusChange =
    */
   | { to: 'PROCESSING'; at: Date; leaseExpiresAt: Date; maxAttempts: number }
   /** Only the holder of the current attempt may complete, so a worker that lost its lease changes nothing. */
-  | { to: 'COMPLETED'; at: Date; attempt: number; result: unknown }
+  | { to: 'COMPLETED'; at: Date; attempt: number; result: unknown; progress?: TaskProgress }
   | { to: 'CANCELED'; at: Date }
   /**
    * `unlessLeased`: refused while a worker holds a live lease on the task (the dead-letter consumer's

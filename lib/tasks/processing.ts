@@ -2,7 +2,7 @@ import type { Clock } from '#lib/clock';
 import { withReserve } from '#lib/deadline';
 import type { AppLogger } from '#lib/logger';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { BATCH_NOT_ACCEPTED, TaskMessageSchema, type BatchRef, type BatchVerdict, type Task, type TaskMessage, type TaskStatus } from './model';
+import { BATCH_NOT_ACCEPTED, TaskMessageSchema, type BatchRef, type BatchVerdict, type Task, type TaskMessage, type TaskProgress, type TaskStatus } from './model';
 import { noMetrics, type TaskMetrics, type TaskQueue, type TaskStore } from './ports';
 import { CancellationWatcher, TaskEndedElsewhereError } from './cancellation-watcher';
 import { BatchPendingError, PoisonMessageError, RetryLaterError, TaskLeasedError } from './errors';
@@ -123,7 +123,7 @@ export function createTaskProcessor(deps: ProcessingDeps) {
     kind: AnyTaskKind,
     task: Task,
     invocation?: AbortSignal,
-  ): Promise<{ endedAs: TaskStatus } | { endedAs?: undefined; result: unknown }> {
+  ): Promise<{ endedAs: TaskStatus } | { endedAs?: undefined; result: unknown; progress?: TaskProgress }> {
     const watch = cancellations.watch(task.task_id);
     const signal = invocation ? AbortSignal.any([watch.signal, invocation]) : watch.signal;
     const progress = new ProgressReporter(
@@ -134,7 +134,8 @@ export function createTaskProcessor(deps: ProcessingDeps) {
     );
     try {
       const result = await runAttempt(kind, task, { signal, logger, progress });
-      return { result };
+      // The last report may not have been written yet (writes are coalesced): the completion records it.
+      return { result, ...(progress.lastReported ? { progress: progress.lastReported } : {}) };
     } catch (error) {
       if (watch.signal.reason instanceof TaskEndedElsewhereError) return { endedAs: watch.signal.reason.status };
       throw error;
@@ -188,6 +189,7 @@ export function createTaskProcessor(deps: ProcessingDeps) {
       at: clock.now(),
       attempt: task.attempts,
       result: work.result,
+      ...(work.progress ? { progress: work.progress } : {}),
     });
     if (completion.applied) {
       logger.info('Task completed', { task_id: taskId, attempt: task.attempts });

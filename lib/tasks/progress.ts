@@ -9,6 +9,8 @@ import { MAX_PROGRESS_MESSAGE_LENGTH, type TaskProgress } from './model';
  */
 export class ProgressReporter {
   private latest: TaskProgress | undefined;
+  /** The last report, written or not: what the attempt's final write records. */
+  lastReported: TaskProgress | undefined;
   private timer: NodeJS.Timeout | undefined;
   private lastWriteAt = -Infinity;
   private stopped = false;
@@ -27,12 +29,13 @@ export class ProgressReporter {
     if (this.stopped) return;
     const now = this.clock.now();
     this.latest = { fraction, message: message === undefined ? null : String(message).slice(0, MAX_PROGRESS_MESSAGE_LENGTH), updated_at: now.toISOString() };
+    this.lastReported = this.latest;
     if (this.timer) return;
     const waitMs = Math.max(0, this.lastWriteAt + this.intervalMs - now.getTime());
     this.timer = setTimeout(() => this.flush(), waitMs).unref();
   }
 
-  /** No write after this: the attempt has ended, and its final write says the rest. */
+  /** No write after this: the attempt has ended, and its final write says the rest (with `lastReported`). */
   stop(): void {
     this.stopped = true;
     clearTimeout(this.timer);

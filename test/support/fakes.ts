@@ -119,6 +119,7 @@ export class InMemoryTaskStore implements TaskStore {
       case 'COMPLETED':
         task.completed_at = at;
         task.result = (change.result ?? null) as Task['result'];
+        if (change.progress) task.progress = change.progress;
         break;
       case 'CANCELED':
         task.canceled_at = at;

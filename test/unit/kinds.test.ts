@@ -254,7 +254,7 @@ describe('progress', () => {
           progress(0.75, 'more');
           progress(0.8);
           await gate();
-          progress(0.9, 'never written: the attempt ends first');
+          progress(0.9, 'recorded by the completion');
           return 'ok';
         }),
       ],
@@ -278,6 +278,8 @@ describe('progress', () => {
     await expect(run).resolves.toBe('completed');
     await new Promise((resolve) => setTimeout(resolve, 100));
     expect(writes()).toHaveLength(2);
+    // The report not yet written when the work ended is recorded by the completion itself.
+    expect(store.items.get(id)!.task).toMatchObject({ status: 'COMPLETED', progress: { fraction: 0.9, message: 'recorded by the completion' } });
   });
 
   it('is refused for a task no longer PROCESSING under that attempt', async () => {
