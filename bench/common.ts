@@ -1,3 +1,4 @@
+import type { AppLogger } from '#lib/logger';
 /** What every phase is given: the run's settings from the command line. */
 export interface BenchSettings {
   tasks: number;
@@ -7,6 +8,9 @@ export interface BenchSettings {
   phaseMs: number;
   warmupMs: number;
 }
+
+/** For the service's own code run inside the bench (its store and processor): expected failures (timeouts) are not news here. */
+export const quietLogger: AppLogger = { debug: () => undefined, info: () => undefined, warn: () => undefined, error: (...args) => console.error(...args), appendKeys: () => undefined };
 
 export const log = (message: string) => console.log(`[bench ${new Date().toISOString().slice(11, 19)}] ${message}`);
 export const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));

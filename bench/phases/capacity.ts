@@ -5,13 +5,12 @@ import { emulatorClients } from '../../local/emulator-clients';
 import { DynamoDbTaskStore } from '#lib/aws/dynamodb-task-store';
 import { SqsTaskQueue } from '#lib/aws/sqs-task-queue';
 import { systemClock } from '#lib/clock';
-import { logger } from '#lib/logger';
 import { createKindRegistry, defineTaskKind, DEFAULT_KIND } from '#lib/tasks/kind';
 import { JsonValueSchema, newTask } from '#lib/tasks/model';
 import { createTaskProcessor } from '#lib/tasks/processing';
 import { z } from 'zod';
 import { PRICES } from '../cost';
-import { log } from '../common';
+import { log, quietLogger } from '../common';
 
 /** The payload sizes measured, in KB; each task's result is as large as its payload. */
 export const CAPACITY_SIZES_KB = [0.1, 4, 16, 64];
@@ -68,7 +67,7 @@ export async function measureCapacity(stack: EmbeddedStack): Promise<CapacityAtS
     // Never sent to: the tasks are stored directly and processed from messages made here.
     queue: new SqsTaskQueue(clients.sqs, stack.env.TASKS_QUEUE_URL!),
     clock: systemClock,
-    logger,
+    logger: quietLogger,
     kinds: createKindRegistry([echo]),
     leaseSeconds: 60,
     cancelPollMs: 60_000,
