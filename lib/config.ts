@@ -23,6 +23,8 @@ export const ConfigSchema = z.object({
   RETRY_BASE_DELAY_SECONDS: nonNegativeInt.default(10),
   /** Age after which an unfinished task is presumed to have lost its message and is requeued. */
   STALE_TASK_SECONDS: positiveInt.default(300),
+  /** Days a final task is kept: its final write sets the table's TTL attribute to then (DynamoDB deletes it within days after). */
+  TASK_RETENTION_DAYS: positiveInt.default(30),
   /** `on`: the processor reads `payload.simulate` (fail_attempts, work_ms) and submit validates it; off on deployed stages unless set. */
   TASK_SIMULATION: z.enum(['on', 'off']).default('off'),
   /** The queue's maxReceiveCount, so the processor knows which attempt is the last. */

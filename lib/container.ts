@@ -18,7 +18,7 @@ import { tracer } from '#lib/tracer';
 export const config = loadConfig();
 
 // Where X-Ray is active, every DynamoDB and SQS call is a subsegment of the invocation's trace.
-export const taskStore = new DynamoDbTaskStore(tracer.captureAWSv3Client(createDocumentClient(countAwsRequest)), config.TASKS_TABLE);
+export const taskStore = new DynamoDbTaskStore(tracer.captureAWSv3Client(createDocumentClient(countAwsRequest)), config.TASKS_TABLE, { retentionDays: config.TASK_RETENTION_DAYS });
 export const taskQueue = new SqsTaskQueue(tracer.captureAWSv3Client(createSqsClient(countAwsRequest)), config.TASKS_QUEUE_URL);
 
 /** The kinds this deployment runs: the built-in simulated job (the default), then the team's own (kinds/index.ts). */

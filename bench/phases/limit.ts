@@ -6,6 +6,7 @@ import type { EmbeddedStack } from '../../local/embedded-stack';
 import { createTableLike } from '../../local/resources';
 import { statusShard } from '#lib/aws/list-indexes';
 import { toItems } from '#lib/aws/task-item';
+import { DEFAULT_RETENTION_DAYS } from '#lib/aws/dynamodb-task-store';
 import { newTask, type TaskStatus } from '#lib/tasks/model';
 import { emulatorClients } from '../../local/emulator-clients';
 import { log, sleep, type BenchSettings } from '../common';
@@ -27,7 +28,7 @@ async function limitResources(stack: EmbeddedStack) {
     const ids = Array.from({ length: 10 }, () => randomUUID());
     await Promise.all(
       ids.map(async (id) => {
-        await dynamo.send(new PutCommand({ TableName: table, Item: toItems(newTask({ title: 'limit', description: 'd', metadata: {} }, id, new Date())).item, ConditionExpression: 'attribute_not_exists(task_id)' }));
+        await dynamo.send(new PutCommand({ TableName: table, Item: toItems(newTask({ title: 'limit', description: 'd', metadata: {} }, id, new Date()), DEFAULT_RETENTION_DAYS).item, ConditionExpression: 'attribute_not_exists(task_id)' }));
         await sqs.send(new SendMessageCommand({ QueueUrl, MessageBody: id }));
       }),
     );

@@ -43,6 +43,7 @@ const BATCH_WRITE_LIMIT = 25;
 const BATCH_GET_LIMIT = 100;
 /** How long a batch's verdict is kept: far longer than any of its messages can live (retries, dead letters). */
 const BATCH_RECORD_SECONDS = 14 * 24 * 60 * 60;
+export const DEFAULT_RETENTION_DAYS = 30;
 
 /**
  * The DynamoDB implementation of the task store: one item per task, keyed by `task_id`, and an item
@@ -50,16 +51,20 @@ const BATCH_RECORD_SECONDS = 14 * 24 * 60 * 60;
  */
 export class DynamoDbTaskStore implements TaskStore {
   private readonly cursors: CursorCodec;
+  private readonly retentionDays: number;
 
+  /** `retentionDays`: how long a final task is kept (TASK_RETENTION_DAYS); its final write sets the TTL to then. */
   constructor(
     private readonly client: DynamoDBDocumentClient,
     private readonly tableName: string,
+    { retentionDays = DEFAULT_RETENTION_DAYS }: { retentionDays?: number } = {},
   ) {
     this.cursors = new CursorCodec(tableName);
+    this.retentionDays = retentionDays;
   }
 
   async create(task: Task): Promise<void> {
-    const { item, payload } = toItems(task);
+    const { item, payload } = toItems(task, this.retentionDays);
     // The payload first: a task item is never there without the payload it names.
     if (payload) await this.putBodies([payload]);
     await callDependency('task store', () =>
@@ -95,7 +100,7 @@ export class DynamoDbTaskStore implements TaskStore {
 
   async createMany(tasks: Task[], batch?: BatchRef): Promise<void> {
     const batchAttributes = batch ? { batch_id: batch.id, batch_commit_by: batch.commit_by } : {};
-    const split = tasks.map(toItems);
+    const split = tasks.map((task) => toItems(task, this.retentionDays));
     await this.putBodies(split.flatMap(({ payload }) => (payload ? [payload] : [])));
     await sendChunks(chunks(split, BATCH_WRITE_LIMIT), (chunk) =>
       sendUntilDone(
@@ -120,7 +125,7 @@ export class DynamoDbTaskStore implements TaskStore {
       target_created_at: record.createdAt,
       expires_at: Math.ceil(record.expiresAt.getTime() / 1000),
     };
-    const { item: taskItem, payload } = toItems(task);
+    const { item: taskItem, payload } = toItems(task, this.retentionDays);
     if (payload) await this.putBodies([payload]);
     for (let attempt = 1; ; attempt++) {
       try {
@@ -203,7 +208,7 @@ export class DynamoDbTaskStore implements TaskStore {
    */
   async transition(taskId: string, change: StatusChange): Promise<TransitionResult> {
     const writeId = randomUUID();
-    const result = change.to === 'COMPLETED' ? placeResult(taskId, change.attempt, change.result) : undefined;
+    const result = change.to === 'COMPLETED' ? placeResult(taskId, change.attempt, change.result, this.retentionDays) : undefined;
     // A result kept apart goes to its attempt's own item first; a completion then refused leaves it unread.
     if (result && 'apart' in result) await this.putBodies([result.apart]);
     const whole = (item: TaskItem) =>
@@ -213,7 +218,7 @@ export class DynamoDbTaskStore implements TaskStore {
           ? this.withBodies(item, { withResult: change.to === 'CANCELED' })
           : toTask(item);
     try {
-      const { Attributes } = await this.client.send(buildTransitionUpdate(this.tableName, taskId, change, writeId, result));
+      const { Attributes } = await this.client.send(buildTransitionUpdate(this.tableName, taskId, change, writeId, { result, retentionDays: this.retentionDays }));
       return { applied: true, task: await whole(Attributes as TaskItem) };
     } catch (error) {
       if (error instanceof ConditionalCheckFailedException) {

@@ -38,6 +38,8 @@ export interface TaskItem {
   completed_at?: string;
   canceled_at?: string;
   lease_expires_at?: string;
+  /** Set by the final write: when DynamoDB's TTL may delete the task (TASK_RETENTION_DAYS later). */
+  expires_at?: number;
   /** When the sweeper last sent the task again: it sends a waiting task at most once per stale period. */
   requeued_at?: string;
   /** Names the transition that wrote the item last: how a write retried by the SDK recognizes its own first attempt. */
@@ -83,6 +85,8 @@ export const INLINE_JSON_BYTES = 400;
 export interface BodyItem {
   task_id: string;
   json: string;
+  /** The table's TTL attribute. */
+  expires_at: number;
 }
 
 export const payloadItemKey = (taskId: string) => `payload#${taskId}`;
@@ -91,17 +95,29 @@ export const resultItemKey = (taskId: string, attempt: number) => `result#${task
 const fitsInline = (json: string) => Buffer.byteLength(json) <= INLINE_JSON_BYTES;
 
 /** The task's item, and the payload's own item when the payload is too large to keep inline (to be written first). */
-export function toItems(task: Task): { item: TaskItem; payload?: BodyItem } {
+export function toItems(task: Task, retentionDays: number): { item: TaskItem; payload?: BodyItem } {
   const item = toItem(task);
   if (item.payload_json === undefined || fitsInline(item.payload_json)) return { item };
   const { payload_json: json, ...rest } = item;
-  return { item: { ...rest, payload_apart: true }, payload: { task_id: payloadItemKey(task.task_id), json } };
+  return { item: { ...rest, payload_apart: true }, payload: { task_id: payloadItemKey(task.task_id), json, expires_at: bodyExpiresAt(Date.parse(task.created_at), retentionDays) } };
 }
 
+/** The TTL of a final task written at `atMs`: `retentionDays` later, in epoch seconds. */
+export const finalExpiresAt = (atMs: number, retentionDays: number) => Math.ceil(atMs / 1000) + retentionDays * DAY_SECONDS;
+
+/**
+ * The TTL of a payload or result item, set once when it is written, never moved (that would be a
+ * write billed by its size): past its task's own, as a task ends within the queue's 14-day message
+ * retention of its submit (retries, the dead-letter queue and its consumer are all bounded by it).
+ */
+export const bodyExpiresAt = (writtenAtMs: number, retentionDays: number) => finalExpiresAt(writtenAtMs, retentionDays) + TASK_LIFETIME_DAYS * DAY_SECONDS;
+const DAY_SECONDS = 24 * 60 * 60;
+const TASK_LIFETIME_DAYS = 14;
+
 /** Where a completion puts its result: inline, or in an item of its own keyed by the attempt (a late attempt's result can never replace it). */
-export function placeResult(taskId: string, attempt: number, result: unknown): { inline: string } | { apart: BodyItem } {
+export function placeResult(taskId: string, attempt: number, result: unknown, retentionDays: number): { inline: string } | { apart: BodyItem } {
   const json = JSON.stringify(result ?? null);
-  return fitsInline(json) ? { inline: json } : { apart: { task_id: resultItemKey(taskId, attempt), json } };
+  return fitsInline(json) ? { inline: json } : { apart: { task_id: resultItemKey(taskId, attempt), json, expires_at: finalExpiresAt(Date.now(), retentionDays) } };
 }
 
 /** The keys of the items a task's payload and result are kept in, when they are kept apart. */

@@ -2,7 +2,8 @@ import { UpdateCommand } from '@aws-sdk/lib-dynamodb';
 import type { StatusChange } from '#lib/tasks/ports';
 import { sourcesOf } from '#lib/tasks/transitions';
 import { statusShard } from './list-indexes';
-import { placeResult } from './task-item';
+import { isFinal } from '#lib/tasks/transitions';
+import { finalExpiresAt, placeResult } from './task-item';
 
 type ResultPlacement = ReturnType<typeof placeResult>;
 
@@ -21,7 +22,7 @@ interface UpdateParts {
 }
 
 /** What each move writes besides its status; the status condition itself comes from the transition table. */
-function updatePartsOf(taskId: string, change: StatusChange, result: ResultPlacement | undefined): UpdateParts {
+function updatePartsOf(taskId: string, change: StatusChange, { result, retentionDays }: TransitionOptions): UpdateParts {
   const at = change.at.toISOString();
   switch (change.to) {
     case 'PROCESSING':
@@ -39,7 +40,7 @@ function updatePartsOf(taskId: string, change: StatusChange, result: ResultPlace
       };
     case 'COMPLETED': {
       // A result kept apart was written to its attempt's item before this write; the task names that attempt.
-      const placement = result ?? placeResult(taskId, change.attempt, change.result);
+      const placement = result ?? placeResult(taskId, change.attempt, change.result, retentionDays);
       return {
         set: {
           completed_at: at,
@@ -72,9 +73,15 @@ function updatePartsOf(taskId: string, change: StatusChange, result: ResultPlace
   }
 }
 
-/** `result`: where a completion's result goes (`placeResult`); the store writes an apart one first. */
-export function buildTransitionUpdate(tableName: string, taskId: string, change: StatusChange, writeId: string, result?: ResultPlacement) {
-  const parts = updatePartsOf(taskId, change, result);
+interface TransitionOptions {
+  /** Where a completion's result goes (`placeResult`); the store writes an apart one first. */
+  result?: ResultPlacement;
+  /** A final move sets the TTL this many days ahead: the task is kept that long, at no extra write. */
+  retentionDays: number;
+}
+
+export function buildTransitionUpdate(tableName: string, taskId: string, change: StatusChange, writeId: string, options: TransitionOptions) {
+  const parts = updatePartsOf(taskId, change, options);
   const sources = sourcesOf(change.to);
   const sourceNames = sources.map((_, index) => `:from${index}`);
   let condition = `#status IN (${sourceNames.join(', ')})`;
@@ -86,6 +93,7 @@ export function buildTransitionUpdate(tableName: string, taskId: string, change:
     status_shard: statusShard(change.to, taskId),
     updated_at: change.at.toISOString(),
     write_id: writeId,
+    ...(isFinal(change.to) ? { expires_at: finalExpiresAt(change.at.getTime(), options.retentionDays) } : {}),
     ...parts.set,
   };
   const names: Record<string, string> = { '#status': 'status' };

@@ -1,6 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
+import { GetCommand } from '@aws-sdk/lib-dynamodb';
 import { createDocumentClient } from '#lib/aws/clients';
 import { DynamoDbTaskStore } from '#lib/aws/dynamodb-task-store';
 import { newTask, TASK_STATUSES, type TaskStatus } from '#lib/tasks/model';
@@ -215,5 +216,27 @@ describe('payloads and results of any size', () => {
     // A stale attempt's completion: its result item is written, its status write refused.
     expect((await store.transition(id, { to: 'COMPLETED', at: at(3_000), attempt: 0, result: { late: 'l'.repeat(2_000) } })).applied).toBe(false);
     expect((await store.get(id))!.result).toEqual(kept);
+  });
+});
+
+describe('retention', () => {
+  const retained = new DynamoDbTaskStore(client, tableName, { retentionDays: 7 });
+  const raw = async (key: string) => (await client.send(new GetCommand({ TableName: tableName, Key: { task_id: key } }))).Item;
+  const DAY = 24 * 60 * 60;
+
+  it.each(['COMPLETED', 'FAILED', 'CANCELED'] as const)('sets the TTL TASK_RETENTION_DAYS after a move to %s, with that move\'s own write', async (status) => {
+    const id = randomUUID();
+    await retained.create(newTask({ title: 't', description: 'd', metadata: {} }, id, at()));
+    if (status !== 'CANCELED') await retained.transition(id, change('PROCESSING'));
+    expect((await raw(id))!.expires_at).toBeUndefined();
+    await retained.transition(id, change(status));
+    expect((await raw(id))!.expires_at).toBe(Math.ceil(at(2_000).getTime() / 1000) + 7 * DAY);
+  });
+
+  it('gives a payload kept apart a TTL past its task\'s, set when it is written', async () => {
+    const id = randomUUID();
+    const created = new Date();
+    await retained.create(newTask({ title: 't', description: 'd', metadata: {}, payload: 'p'.repeat(1_000) }, id, created));
+    expect((await raw(`payload#${id}`))!.expires_at).toBe(Math.ceil(created.getTime() / 1000) + (7 + 14) * DAY);
   });
 });
