@@ -70,6 +70,12 @@ export function retryDelaySeconds(receiveCount: number, baseSeconds: number, max
 /** The processor's use cases: work one queued task, and fail one that ran out of attempts. */
 export function createTaskProcessor(deps: ProcessingDeps) {
   const { store, queue, clock, logger, metrics = noMetrics } = deps;
+  // A kind cannot have more attempts than the queue delivers a message: the dead-letter queue would end it first.
+  for (const kind of deps.kinds.kinds) {
+    if (kind.attempts !== undefined && kind.attempts > deps.maxReceiveCount) {
+      throw new Error(`Task kind ${kind.name} asks for ${kind.attempts} attempts; the queue delivers a message at most ${deps.maxReceiveCount} times (MAX_RECEIVE_COUNT)`);
+    }
+  }
 
   function parseMessage(body: string): TaskMessage {
     let json: unknown;

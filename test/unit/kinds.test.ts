@@ -70,6 +70,14 @@ describe('the kind registry', () => {
   });
 });
 
+describe('a processor of kinds', () => {
+  it('refuses a kind asking for more attempts than the queue delivers a message', () => {
+    expect(() => setup([testKind('stubborn', async () => null, { attempts: 4 })])).toThrow(
+      'Task kind stubborn asks for 4 attempts; the queue delivers a message at most 3 times (MAX_RECEIVE_COUNT)',
+    );
+  });
+});
+
 describe('submitting a task of a kind', () => {
   const kinds = createKindRegistry([simulatedKind(0), checksum, compress]);
   const submitSetup = () => {
