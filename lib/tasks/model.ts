@@ -43,15 +43,20 @@ export function simulationOf(payload: unknown): Simulate {
 }
 
 /** What a client may send to create a task; unknown fields are refused so a typo never passes silently. */
+/**
+ * Text that must hold more than white space, trimmed. Said as a pattern (not only as `minLength`
+ * after the trim), so the OpenAPI document refuses a title of only white space too.
+ */
+const textField = (maxLength: number) =>
+  stringField()
+    .regex(NOT_BLANK, 'must not be empty')
+    .trim()
+    .max(maxLength, `must be at most ${maxLength} characters`);
+const NOT_BLANK = /\S/;
+
 export const SubmitTaskSchema = z.strictObject({
-  title: stringField()
-    .trim()
-    .min(1, 'must not be empty')
-    .max(MAX_TITLE_LENGTH, `must be at most ${MAX_TITLE_LENGTH} characters`),
-  description: stringField()
-    .trim()
-    .min(1, 'must not be empty')
-    .max(MAX_DESCRIPTION_LENGTH, `must be at most ${MAX_DESCRIPTION_LENGTH} characters`),
+  title: textField(MAX_TITLE_LENGTH),
+  description: textField(MAX_DESCRIPTION_LENGTH),
   metadata: z.record(z.string(), JsonValueSchema, { error: 'must be a JSON object' }).default({}),
   kind: z.string({ error: 'must be a string' }).optional(),
   payload: JsonValueSchema.optional(),

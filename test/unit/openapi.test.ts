@@ -131,6 +131,12 @@ describe('the OpenAPI document', () => {
     expect(variants[1]!.required).toEqual(expect.arrayContaining(['kind', 'payload']));
     expect(variants[1]!.properties.payload!.$ref).toBe('#/components/schemas/ChecksumPayload');
     expect(components.schemas.ChecksumPayload!.required).toEqual(['data_base64']);
+    // A title or description of only white space is refused by the document as by the service.
+    for (const field of ['title', 'description']) {
+      const pattern = new RegExp((variants[0]!.properties[field] as { pattern?: string }).pattern!);
+      expect(['\r', ' \t ', ''].map((text) => pattern.test(text))).toEqual([false, false, false]);
+      expect(pattern.test(' a ')).toBe(true);
+    }
     // Every $ref points at a component that exists.
     const refs = [...JSON.stringify(openApiDocument()).matchAll(/"\$ref":"#\/components\/schemas\/([^"]+)"/g)].map((m) => m[1]!);
     expect(refs.length).toBeGreaterThan(5);
