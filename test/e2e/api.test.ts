@@ -110,6 +110,13 @@ describe('the task API over HTTP, through serverless-offline and the local SQS t
     expect((await call('POST', '/health')).headers.get('allow')).toBe('GET');
   });
 
+  it('answers a URL of 24 KB (a long cursor) with the contract\'s JSON error, not a bare 400 from the HTTP server', async () => {
+    const response = await call('GET', `/tasks?cursor=${'c'.repeat(24 * 1024)}`);
+    expect(response.status).toBe(400);
+    expect(response.headers.get('content-type')).toMatch(/^application\/json/);
+    expect(response.body.error).toMatchObject({ code: 'VALIDATION_ERROR', details: [{ path: 'query.cursor', message: 'is too long' }] });
+  });
+
   it('answers a retried submit with the same Idempotency-Key with the same task', async () => {
     const key = `e2e-${Date.now()}-${Math.random()}`;
     const body = { title: 'Idempotent', description: 'once' };
