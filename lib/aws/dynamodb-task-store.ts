@@ -35,7 +35,7 @@ import {
   type TaskItem,
 } from './task-item';
 import { buildTransitionUpdate } from './transition-update';
-import { messageOf, type BatchRef, type BatchVerdict, type Task, type TaskMessage, type TaskProgress, type TaskStatus, type TaskSummary } from '#lib/tasks/model';
+import { messageOf, type BatchRef, type BatchVerdict, type Task, type TaskError, type TaskMessage, type TaskProgress, type TaskStatus, type TaskSummary } from '#lib/tasks/model';
 import type { IdempotencyRecord, ListQuery, StalePosition, StatusChange, TaskPage, TaskStore, TransitionResult } from '#lib/tasks/ports';
 
 /** BatchWriteItem takes at most 25 requests, BatchGetItem 100 keys. */
@@ -237,12 +237,12 @@ export class DynamoDbTaskStore implements TaskStore {
     }
   }
 
-  async releaseLease(taskId: string, attempt: number, at: Date): Promise<void> {
+  async releaseLease(taskId: string, attempt: number, at: Date, error: TaskError): Promise<void> {
     // Refused when another attempt holds the task now, or it is final: nothing of ours to release.
     await this.updateIf(taskId, {
-      UpdateExpression: 'SET lease_expires_at = :at',
+      UpdateExpression: 'SET lease_expires_at = :at, last_error = :error',
       ConditionExpression: '#status = :processing AND attempts = :attempt',
-      ExpressionAttributeValues: { ':at': at.toISOString(), ':processing': 'PROCESSING', ':attempt': attempt },
+      ExpressionAttributeValues: { ':at': at.toISOString(), ':error': error, ':processing': 'PROCESSING', ':attempt': attempt },
     });
   }
 

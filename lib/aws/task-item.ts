@@ -29,6 +29,8 @@ export interface TaskItem {
   result_json?: string;
   result_attempt?: number;
   error?: TaskError;
+  /** Written by a failed attempt's release. */
+  last_error?: TaskError;
   /** Written by the attempt at work (coalesced), never by a status move. */
   progress?: TaskProgress;
   attempts: number;
@@ -154,6 +156,7 @@ function toItem(task: Task): TaskItem {
     ...(task.result === null ? {} : { result_json: JSON.stringify(task.result) }),
     ...(task.error === null ? {} : { error: task.error }),
     ...(task.progress === null ? {} : { progress: task.progress }),
+    ...(task.last_error === null ? {} : { last_error: task.last_error }),
     attempts: task.attempts,
     created_at: task.created_at,
     updated_at: task.updated_at,
@@ -173,7 +176,7 @@ export function toTask(item: TaskItem): Task {
 
 /** What a summary reads: every attribute but the unbounded payload and result. */
 export const SUMMARY_ATTRIBUTES = [
-  'task_id', 'title', 'description', 'status', 'kind', 'metadata_json', 'error', 'progress', 'attempts',
+  'task_id', 'title', 'description', 'status', 'kind', 'metadata_json', 'error', 'last_error', 'progress', 'attempts',
   'created_at', 'updated_at', 'started_at', 'completed_at', 'canceled_at',
 ] as const satisfies ReadonlyArray<keyof TaskItem>;
 
@@ -186,6 +189,7 @@ export function toTaskSummary(item: Pick<TaskItem, (typeof SUMMARY_ATTRIBUTES)[n
     kind: item.kind ?? DEFAULT_KIND,
     metadata: JSON.parse(item.metadata_json),
     error: item.error ?? null,
+    last_error: item.last_error ?? null,
     progress: item.progress ?? null,
     attempts: item.attempts,
     created_at: item.created_at,

@@ -153,6 +153,8 @@ export const TaskSchema = z.object({
   result: JsonValueSchema.nullable(),
   progress: TaskProgressSchema.nullable(),
   error: TaskErrorSchema.nullable(),
+  /** Why the latest failed attempt failed, kept while the task is retried (and after): null until an attempt fails. */
+  last_error: TaskErrorSchema.nullable(),
   attempts: z.number().int().nonnegative(),
   created_at: timestamp,
   updated_at: timestamp,
@@ -189,6 +191,7 @@ export function newTask(input: SubmitTaskInput, taskId: string, now: Date): Task
     ...(input.payload === undefined ? {} : { payload: input.payload }),
     result: null,
     progress: null,
+    last_error: null,
     error: null,
     attempts: 0,
     created_at: at,

@@ -91,7 +91,7 @@ export interface TaskStore {
    * takes the task over at once instead of waiting the lease out. Not a status move: the task stays
    * PROCESSING until the retry claims it or the dead-letter consumer fails it.
    */
-  releaseLease(taskId: string, attempt: number, at: Date): Promise<void>;
+  releaseLease(taskId: string, attempt: number, at: Date, error: TaskError): Promise<void>;
   /**
    * Records what the running attempt `attempt` reports of its progress; refused (false) unless the
    * task is PROCESSING under that attempt. Not a status move.

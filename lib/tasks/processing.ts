@@ -222,10 +222,15 @@ export function createTaskProcessor(deps: ProcessingDeps) {
 
   /** Marks FAILED a task whose attempts are all spent, unless a live worker holds it; true when this call failed it. */
   async function failSpent(taskId: string, now: Date): Promise<boolean> {
+    // One read, for dead letters only: the final error names what the last attempt died of.
+    const last = (await store.get(taskId))?.last_error;
     const outcome = await store.transition(taskId, {
       to: 'FAILED',
       at: now,
-      error: { code: 'PROCESSING_FAILED', message: `Processing failed after ${deps.maxReceiveCount} attempts` },
+      error: {
+        code: 'PROCESSING_FAILED',
+        message: `Processing failed after ${deps.maxReceiveCount} attempts${last ? `; the last: ${last.code}: ${last.message}` : ''}`.slice(0, 1_000),
+      },
       // A duplicate message can reach the dead-letter queue while another delivery's attempt still runs.
       unlessLeased: true,
     });
@@ -265,10 +270,10 @@ export function createTaskProcessor(deps: ProcessingDeps) {
     return true;
   }
 
-  /** A failed attempt gives its task back at once, so its retry need not wait its lease out. */
-  async function release(taskId: string, attempt: number): Promise<void> {
+  /** A failed attempt gives its task back at once, so its retry need not wait its lease out, and says why it failed (`last_error`). */
+  async function release(taskId: string, attempt: number, error: unknown): Promise<void> {
     await store
-      .releaseLease(taskId, attempt, clock.now())
+      .releaseLease(taskId, attempt, clock.now(), { code: errorCodeOf(error), message: error instanceof Error ? error.message : String(error) })
       .catch((error: unknown) => logger.warn('Could not release a failed attempt; its lease will run out', { task_id: taskId, error }));
   }
 
@@ -295,7 +300,7 @@ export function createTaskProcessor(deps: ProcessingDeps) {
             return false;
           });
           if (failed) return 'failed';
-          await release(taskId, attempt.claimed);
+          await release(taskId, attempt.claimed, error);
         }
         const baseDelay = attempt.kind?.retryBaseDelaySeconds ?? deps.retryBaseDelaySeconds;
         const backoff = retryDelaySeconds(message.receiveCount, baseDelay, deps.maxReceiveCount);

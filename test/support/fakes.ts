@@ -1,7 +1,7 @@
 import { DependencyUnavailableError } from '#lib/errors';
 import type { Clock } from '#lib/clock';
 import type { AppLogger } from '#lib/logger';
-import { JsonValueSchema, messageOf, type BatchRef, type BatchVerdict, type Task, type TaskMessage, type TaskProgress, type TaskStatus } from '#lib/tasks/model';
+import { JsonValueSchema, messageOf, type BatchRef, type BatchVerdict, type Task, type TaskError, type TaskMessage, type TaskProgress, type TaskStatus } from '#lib/tasks/model';
 import type {
   IdempotencyRecord,
   ListQuery,
@@ -157,10 +157,13 @@ export class InMemoryTaskStore implements TaskStore {
     return true;
   }
 
-  async releaseLease(taskId: string, attempt: number, at: Date): Promise<void> {
+  async releaseLease(taskId: string, attempt: number, at: Date, error: TaskError): Promise<void> {
     this.guard();
     const stored = this.items.get(taskId);
-    if (stored?.task.status === 'PROCESSING' && stored.task.attempts === attempt) stored.leaseExpiresAt = at;
+    if (stored?.task.status === 'PROCESSING' && stored.task.attempts === attempt) {
+      stored.leaseExpiresAt = at;
+      stored.task.last_error = error;
+    }
   }
 
   async list({ status, limit, cursor }: ListQuery): Promise<TaskPage> {

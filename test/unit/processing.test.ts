@@ -213,6 +213,26 @@ describe('a failed attempt', () => {
     expect(store.items.get(id)!.task).toMatchObject({ status: 'FAILED', attempts: 3, error: { code: 'PROCESSING_FAILED' } });
   });
 
+  it('keeps why the latest attempt failed, and names it in the final error when the dead letter fails the task', async () => {
+    const { processor, seed, message, store, clock } = setup({ work: 'simulation' });
+    const id = await seed(16, { simulate: { fail_attempts: 3 } });
+    await expect(processor.process(message(id, 1))).rejects.toThrow(/Simulated failure/);
+    expect(store.items.get(id)!.task).toMatchObject({
+      status: 'PROCESSING',
+      last_error: { code: 'SIMULATED_FAILURE', message: 'Simulated failure of attempt 1 of 3' },
+    });
+    for (const receive of [2, 3]) {
+      clock.advance(1);
+      await expect(processor.process(message(id, receive))).rejects.toThrow(/Simulated failure/);
+    }
+    clock.advance(1);
+    await createDeadLetterHandler(processor)(sqsEvent([sqsRecord(JSON.stringify({ task_id: id }))]), lambdaContext());
+    expect(store.items.get(id)!.task.error).toEqual({
+      code: 'PROCESSING_FAILED',
+      message: 'Processing failed after 3 attempts; the last: SIMULATED_FAILURE: Simulated failure of attempt 3 of 3',
+    });
+  });
+
   it('ignores payload.simulate when simulation is off', async () => {
     const { processor, seed, message, store } = setup({ work: 0 });
     const id = await seed(14, { simulate: { fail_attempts: 5 } });
