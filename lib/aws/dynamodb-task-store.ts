@@ -66,18 +66,22 @@ export class DynamoDbTaskStore implements TaskStore {
   async create(task: Task): Promise<void> {
     const { item, payload } = toItems(task, this.retentionDays);
     // The payload first: a task item is never there without the payload it names.
-    if (payload) await this.putBodies([payload]);
+    if (payload) await this.putAll([payload]);
     await callDependency('task store', () =>
       this.client.send(new PutCommand({ TableName: this.tableName, Item: item, ConditionExpression: 'attribute_not_exists(task_id)' })),
     );
   }
 
-  /** Writes payload or result items; one left behind by a write that then failed is never read (no task names it). */
-  private async putBodies(bodies: BodyItem[]): Promise<void> {
-    await sendChunks(chunks(bodies, BATCH_WRITE_LIMIT), (chunk) =>
+  /**
+   * Writes new items (tasks of a batch, payload or result items) in BatchWriteItem calls of at most
+   * 25, unprocessed ones retried. A body item left behind by a write that then failed is never read
+   * (no task names it).
+   */
+  private async putAll(items: Array<TaskItem | BodyItem>): Promise<void> {
+    await sendChunks(chunks(items, BATCH_WRITE_LIMIT), (chunk) =>
       sendUntilDone(
         'task store',
-        chunk.map((body) => ({ PutRequest: { Item: body } })),
+        chunk.map((item) => ({ PutRequest: { Item: item } })),
         async (requests) => {
           const { UnprocessedItems } = await callDependency('task store', () =>
             this.client.send(new BatchWriteCommand({ RequestItems: { [this.tableName]: requests } })),
@@ -101,19 +105,9 @@ export class DynamoDbTaskStore implements TaskStore {
   async createMany(tasks: Task[], batch?: BatchRef): Promise<void> {
     const batchAttributes = batch ? { batch_id: batch.id, batch_commit_by: batch.commit_by } : {};
     const split = tasks.map((task) => toItems(task, this.retentionDays));
-    await this.putBodies(split.flatMap(({ payload }) => (payload ? [payload] : [])));
-    await sendChunks(chunks(split, BATCH_WRITE_LIMIT), (chunk) =>
-      sendUntilDone(
-        'task store',
-        chunk.map(({ item }) => ({ PutRequest: { Item: { ...item, ...batchAttributes } } })),
-        async (requests) => {
-          const { UnprocessedItems } = await callDependency('task store', () =>
-            this.client.send(new BatchWriteCommand({ RequestItems: { [this.tableName]: requests } })),
-          );
-          return (UnprocessedItems?.[this.tableName] ?? []) as typeof requests;
-        },
-      ),
-    );
+    // The payloads first: a task item is never there without the payload it names.
+    await this.putAll(split.flatMap(({ payload }) => (payload ? [payload] : [])));
+    await this.putAll(split.map(({ item }) => ({ ...item, ...batchAttributes })));
   }
 
   async createIdempotent(task: Task, record: IdempotencyRecord): Promise<IdempotencyRecord | undefined> {
@@ -126,7 +120,7 @@ export class DynamoDbTaskStore implements TaskStore {
       expires_at: Math.ceil(record.expiresAt.getTime() / 1000),
     };
     const { item: taskItem, payload } = toItems(task, this.retentionDays);
-    if (payload) await this.putBodies([payload]);
+    if (payload) await this.putAll([payload]);
     for (let attempt = 1; ; attempt++) {
       try {
         await this.client.send(
@@ -210,7 +204,7 @@ export class DynamoDbTaskStore implements TaskStore {
     const writeId = randomUUID();
     const result = change.to === 'COMPLETED' ? placeResult(taskId, change.attempt, change.result, this.retentionDays) : undefined;
     // A result kept apart goes to its attempt's own item first; a completion then refused leaves it unread.
-    if (result && 'apart' in result) await this.putBodies([result.apart]);
+    if (result && 'apart' in result) await this.putAll([result.apart]);
     const whole = (item: TaskItem) =>
       change.to === 'COMPLETED'
         ? { ...toTask(item), result: (change.result ?? null) as Task['result'] }

@@ -8,9 +8,10 @@ import { MAX_PROGRESS_MESSAGE_LENGTH, type TaskProgress } from './model';
  * kind may report on every chunk it handles; the table sees a write every few seconds at most.
  */
 export class ProgressReporter {
-  private latest: TaskProgress | undefined;
   /** The last report, written or not: what the attempt's final write records. */
   lastReported: TaskProgress | undefined;
+  /** Whether `lastReported` is still to be written. */
+  private unwritten = false;
   private timer: NodeJS.Timeout | undefined;
   private lastWriteAt = -Infinity;
   private stopped = false;
@@ -28,8 +29,8 @@ export class ProgressReporter {
     }
     if (this.stopped) return;
     const now = this.clock.now();
-    this.latest = { fraction, message: message === undefined ? null : String(message).slice(0, MAX_PROGRESS_MESSAGE_LENGTH), updated_at: now.toISOString() };
-    this.lastReported = this.latest;
+    this.lastReported = { fraction, message: message === undefined ? null : String(message).slice(0, MAX_PROGRESS_MESSAGE_LENGTH), updated_at: now.toISOString() };
+    this.unwritten = true;
     if (this.timer) return;
     const waitMs = Math.max(0, this.lastWriteAt + this.intervalMs - now.getTime());
     this.timer = setTimeout(() => this.flush(), waitMs).unref();
@@ -44,9 +45,9 @@ export class ProgressReporter {
 
   private flush(): void {
     this.timer = undefined;
-    const progress = this.latest;
-    if (this.stopped || !progress) return;
-    this.latest = undefined;
+    const progress = this.lastReported;
+    if (this.stopped || !this.unwritten || !progress) return;
+    this.unwritten = false;
     this.lastWriteAt = this.clock.now().getTime();
     this.write(progress).catch((error: unknown) => this.logger.warn('Could not record progress; the work goes on', { error }));
   }
