@@ -1,6 +1,6 @@
 import { eventually, stackEnv } from '../support/stack-env';
 
-const { apiUrl, workMs } = stackEnv();
+const { apiUrl, workMs, onEmbeddedStack } = stackEnv();
 
 async function call(method: string, path: string, body?: unknown, headers: Record<string, string> = {}) {
   const response = await fetch(`${apiUrl}${path}`, {
@@ -110,7 +110,10 @@ describe('the task API over HTTP, through serverless-offline and the local SQS t
     expect((await call('POST', '/health')).headers.get('allow')).toBe('GET');
   });
 
-  it('answers a URL of 24 KB (a long cursor) with the contract\'s JSON error, not a bare 400 from the HTTP server', async () => {
+  // The embedded stack's own HTTP server: API Gateway refuses a URL over 10,240 characters before any
+  // function runs (docs/api.md), and LocalStack's gateway closes the connection, so there is no
+  // contract answer to check on a deployment.
+  (onEmbeddedStack ? it : it.skip)('answers a URL of 24 KB (a long cursor) with the contract\'s JSON error, not a bare 400 from the HTTP server', async () => {
     const response = await call('GET', `/tasks?cursor=${'c'.repeat(24 * 1024)}`);
     expect(response.status).toBe(400);
     expect(response.headers.get('content-type')).toMatch(/^application\/json/);

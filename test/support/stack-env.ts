@@ -13,6 +13,8 @@ export function stackEnv() {
     /** serverless-offline's Lambda API (or LocalStack's), to invoke a function by name. */
     lambdaEndpoint: process.env.TEST_LAMBDA_ENDPOINT,
     functionName: (key: string) => `task-service-${process.env.TEST_STAGE ?? 'local'}-${key}`,
+    /** The suites run against the embedded stack (`npm test`), not a deployment (`npm run test:localstack`). */
+    onEmbeddedStack: (process.env.TEST_STAGE ?? 'local') === 'local',
   };
 }
 
