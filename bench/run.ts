@@ -9,6 +9,7 @@ import { STACK_PROCESSES, watchMemory } from './memory';
 import { measureAbort } from './phases/abort';
 import { measureBurst } from './phases/burst';
 import { measureCapacity } from './phases/capacity';
+import { measureCounts } from './phases/counts';
 import { measureEndToEnd } from './phases/end-to-end';
 import { measureLimit, measureLimitInFlight } from './phases/limit';
 import { measureProcessorBatch } from './phases/processor';
@@ -28,8 +29,8 @@ const { values: args } = parseArgs({
     'phase-seconds': { type: 'string', default: '4' },
     /** End-to-end runs in the same stack: the first meets cold function instances, the next ones warm ones. */
     rounds: { type: 'string', default: '1' },
-    /** Comma-separated: burst, limit, in-flight, end-to-end, processor, submit, capacity, abort. */
-    phases: { type: 'string', default: 'burst,limit,in-flight,end-to-end,processor,submit,capacity,abort' },
+    /** Comma-separated: burst, limit, in-flight, end-to-end, processor, submit, capacity, abort, counts. */
+    phases: { type: 'string', default: 'burst,limit,in-flight,end-to-end,processor,submit,capacity,abort,counts' },
     /** The burst phase's sizes: that many single submits at once, each against a freshly started stack. */
     burst: { type: 'string', default: '100,500' },
   },
@@ -95,6 +96,7 @@ async function main() {
     }
     const capacity = stack && PHASES.has('capacity') ? await measureCapacity(stack) : undefined;
     const abort = stack && PHASES.has('abort') ? await measureAbort(stack) : undefined;
+    const counts = stack && PHASES.has('counts') ? await measureCounts(stack) : undefined;
     // SQS requests per task with single submits: one send per task plus the trigger's receive and delete.
     const singleSqs = endToEnd ? 1 + (endToEnd.requestsPerTask.byService.sqs ?? 0) - (endToEnd.requestsPerTask.byOperation['SQS.SendMessageBatch'] ?? 0) : undefined;
     const costs = endToEnd ? projectCost({ byOperation: endToEnd.requestsPerTask.byOperation, workMs: WORK_MS, cancelPollMs: CANCEL_POLL_MS }) : undefined;
@@ -146,6 +148,12 @@ async function main() {
       { name: 'batch of 100 three-second tasks in one invocation', target: '≤ 3.5 s', measured: processorBatchOf100 ? `${fmt(processorBatchOf100.wallSeconds)} s` : 'n/a', met: processorBatchOf100 ? processorBatchOf100.wallSeconds <= 3.5 && processorBatchOf100.failures === 0 : null },
       { name: 'cancel → work aborted, p99', target: '≤ 500 ms', measured: abort ? `${fmt(abort.cancelToAbortMs.p99, 0)} ms (p50 ${fmt(abort.cancelToAbortMs.p50, 0)}, CANCEL_POLL_MS ${abort.cancelPollMs})` : 'n/a', met: abort ? abort.cancelToAbortMs.p99 <= 500 : null },
       { name: 'timeout → work aborted, p99', target: '≤ 500 ms', measured: abort ? `${fmt(abort.timeoutToAbortMs.p99, 0)} ms (p50 ${fmt(abort.timeoutToAbortMs.p50, 0)})` : 'n/a', met: abort ? abort.timeoutToAbortMs.p99 <= 500 : null },
+      {
+        name: `task counts of a ${counts?.tasks ?? 100_000}-task table (GET /api/stats), exact`,
+        target: 'exact',
+        measured: counts ? `${counts.exact ? 'exact' : 'wrong'} in ${fmt(counts.seconds)} s, ${fmt(counts.readUnits, 0)} read units ($${counts.costPerCount.toFixed(6)} per count)` : 'n/a',
+        met: counts ? counts.exact : null,
+      },
       { name: 'DynamoDB writes per task', target: '≤ 3', measured: fmt(dynamoWrites), met: dynamoWrites === undefined ? null : dynamoWrites <= 3 },
       { name: 'SQS requests per task, single submits', target: '≤ 1.3', measured: fmt(singleSqs), met: singleSqs === undefined ? null : singleSqs <= 1.3 },
       { name: 'SQS requests per task, batch submits', target: '≤ 0.4', measured: fmt(endToEnd?.requestsPerTask.byService.sqs), met: endToEnd ? (endToEnd.requestsPerTask.byService.sqs ?? 0) <= 0.4 : null },
@@ -154,7 +162,7 @@ async function main() {
       { name: 'cost per million tasks, single submits', target: 'reported', measured: costs ? `$${costs.single.total.toFixed(2)}` : 'n/a', met: null },
     ];
 
-    const results = { startedAt: startedAt.toISOString(), machine: { cpus: (await import('node:os')).cpus().length, node: process.version }, settings: { TASKS, WORK_MS, TRIGGER_CONCURRENCY, PHASE_MS, PHASES: [...PHASES] }, bursts, memoryMb, limit, limitInFlight, endToEndRounds: endToEndRounds.map(({ wallSeconds, batchSubmitsRetriedAfter503 }) => ({ wallSeconds, batchSubmitsRetriedAfter503 })), endToEnd, processorBatch, processorBatchOf100, submits, capacity, abort, costs, prices: PRICES, targets };
+    const results = { startedAt: startedAt.toISOString(), machine: { cpus: (await import('node:os')).cpus().length, node: process.version }, settings: { TASKS, WORK_MS, TRIGGER_CONCURRENCY, PHASE_MS, PHASES: [...PHASES] }, bursts, memoryMb, limit, limitInFlight, endToEndRounds: endToEndRounds.map(({ wallSeconds, batchSubmitsRetriedAfter503 }) => ({ wallSeconds, batchSubmitsRetriedAfter503 })), endToEnd, processorBatch, processorBatchOf100, submits, capacity, abort, counts, costs, prices: PRICES, targets };
     mkdirSync('bench/results', { recursive: true });
     const stamp = startedAt.toISOString().replace(/[:.]/g, '-');
     writeFileSync(`bench/results/${stamp}.json`, JSON.stringify(results, null, 2));

@@ -12,6 +12,10 @@ const nonNegativeInt = z.coerce.number().int().nonnegative();
 export const ConfigSchema = z.object({
   TASKS_TABLE: z.string().min(1),
   TASKS_QUEUE_URL: z.url(),
+  /** Its dead-letter queue: only its depth is read here (GET /api/stats); the failDeadLetters function is triggered by it. */
+  TASKS_DEAD_LETTER_QUEUE_URL: z.url(),
+  /** How old the counts and queue depths an instance answers may be (GET /api/stats). */
+  STATS_MAX_AGE_SECONDS: positiveInt.default(5),
   /** Simulated work time of one task. */
   TASK_WORK_MS: nonNegativeInt.default(3000),
   /** How long a claimed task belongs to its worker; past it, a redelivered message takes the task over. */

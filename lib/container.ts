@@ -1,6 +1,8 @@
 import { createDocumentClient, createSqsClient } from '#lib/aws/clients';
 import { DynamoDbTaskStore } from '#lib/aws/dynamodb-task-store';
 import { SqsTaskQueue } from '#lib/aws/sqs-task-queue';
+import { SqsQueueGauge } from '#lib/aws/sqs-queue-gauge';
+import { createStatsReader } from '#lib/tasks/stats';
 import { systemClock } from '#lib/clock';
 import { loadConfig } from '#lib/config';
 import { logger } from '#lib/logger';
@@ -19,7 +21,8 @@ export const config = loadConfig();
 
 // Where X-Ray is active, every DynamoDB and SQS call is a subsegment of the invocation's trace.
 export const taskStore = new DynamoDbTaskStore(tracer.captureAWSv3Client(createDocumentClient(countAwsRequest)), config.TASKS_TABLE, { retentionDays: config.TASK_RETENTION_DAYS });
-export const taskQueue = new SqsTaskQueue(tracer.captureAWSv3Client(createSqsClient(countAwsRequest)), config.TASKS_QUEUE_URL);
+const sqsClient = tracer.captureAWSv3Client(createSqsClient(countAwsRequest));
+export const taskQueue = new SqsTaskQueue(sqsClient, config.TASKS_QUEUE_URL);
 
 /** The kinds this deployment runs: the built-in simulated job (the default), then the team's own (kinds/index.ts). */
 export const taskKinds = serviceKinds({ workMs: config.TASK_WORK_MS, simulation: config.TASK_SIMULATION === 'on' });
@@ -43,6 +46,15 @@ export const taskProcessor = createTaskProcessor({
   retryBaseDelaySeconds: config.RETRY_BASE_DELAY_SECONDS,
   maxReceiveCount: config.MAX_RECEIVE_COUNT,
   metrics: cloudWatchMetrics,
+});
+
+/** Counts and queue depths for GET /api/stats, kept STATS_MAX_AGE_SECONDS per container. */
+export const serviceStats = createStatsReader({
+  store: taskStore,
+  queue: new SqsQueueGauge(sqsClient, config.TASKS_QUEUE_URL),
+  deadLetterQueue: new SqsQueueGauge(sqsClient, config.TASKS_DEAD_LETTER_QUEUE_URL),
+  clock: systemClock,
+  maxAgeSeconds: config.STATS_MAX_AGE_SECONDS,
 });
 
 export const requeueStaleTasks = createStaleTaskSweeper({

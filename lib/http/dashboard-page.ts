@@ -33,8 +33,9 @@ export const DASHBOARD_PAGE = `<!doctype html>
 <body>
 <h1>Task service</h1>
 <section>
-  <h2>Tasks by status <small>(of the newest 100 per status)</small></h2>
+  <h2>Tasks by status <small id="counted"></small></h2>
   <div class="counts" id="counts"></div>
+  <p id="queues"></p>
 </section>
 <section>
   <h2>Completed per 10 seconds, last 5 minutes</h2>
@@ -67,12 +68,16 @@ const api = (path, init) => fetch('api/' + path, { ...init, signal: AbortSignal.
 const text = (value) => String(value).replace(/[&<>"]/g, (c) => ({ '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;' })[c]);
 const say = (message) => { document.getElementById('message').textContent = message; };
 
+// Counts of the whole table and the queues' depths (GET /api/stats, at most max_age_seconds old); the
+// chart from the newest 100 completions.
 async function refreshCounts() {
-  const pages = await Promise.all(STATUSES.map((status) => api('tasks?limit=100&status=' + status)));
-  document.getElementById('counts').innerHTML = STATUSES.map((status, i) =>
-    '<div class="count ' + status + '" data-status="' + status + '"><b>' + pages[i].tasks.length + (pages[i].next_cursor ? '+' : '') +
-    '</b>' + status + '</div>').join('');
-  drawThroughput(pages[2].tasks);
+  const [stats, completed] = await Promise.all([api('stats'), api('tasks?limit=100&status=COMPLETED')]);
+  document.getElementById('counts').innerHTML = STATUSES.map((status) =>
+    '<div class="count ' + status + '" data-status="' + status + '"><b>' + stats.tasks.by_status[status] + '</b>' + status + '</div>').join('');
+  document.getElementById('counted').textContent = '(' + stats.tasks.total + ' in all, counted ' + new Date(stats.counted_at).toLocaleTimeString() + ')';
+  const depth = (queue) => queue.waiting + ' waiting, ' + queue.in_flight + ' in flight, ' + queue.delayed + ' delayed';
+  document.getElementById('queues').textContent = 'Queue: ' + depth(stats.queue) + '. Dead-letter queue: ' + depth(stats.dead_letter_queue) + '.';
+  drawThroughput(completed.tasks);
 }
 
 function drawThroughput(completed) {

@@ -8,6 +8,7 @@ import {
   MAX_BATCH_SIZE,
   SubmitHeadersSchema,
   SubmittedBatchSchema,
+  ServiceStatsSchema,
   SubmitTaskSchema,
   SubmittedTaskSchema,
   TaskListSchema,
@@ -87,6 +88,7 @@ function componentSchemas(kinds: KindRegistry): Record<string, JsonSchema> {
         SubmittedBatch: SubmittedBatchSchema,
         Error: ErrorSchema,
         Health: HealthSchema,
+        ServiceStats: ServiceStatsSchema,
       },
       'output',
     ),
@@ -198,6 +200,15 @@ export function openApiDocument(kinds: KindRegistry = serviceKinds()) {
           summary: 'Cancel a task',
           parameters: parameters(TaskPathSchema, 'path'),
           responses: { 200: json('Task', 'The task, now CANCELED'), ...errors(400, 404, 409, 503) },
+        },
+      },
+      '/api/stats': {
+        get: {
+          operationId: 'getStats',
+          summary: 'Tasks by status and the queues\' depths',
+          description:
+            'Counts read from the status index (exact, but for tasks that change status while it counts) and SQS\'s approximate queue counters, kept for max_age_seconds by each instance.',
+          responses: { 200: json('ServiceStats', 'The numbers, with when they were read'), ...errors(503) },
         },
       },
       '/api/health': {

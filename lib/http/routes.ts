@@ -9,6 +9,7 @@ export const ROUTES: Readonly<Record<string, readonly string[]>> = {
   '/api/tasks/{task_id}': ['GET'],
   '/api/tasks/{task_id}/cancel': ['POST'],
   '/api/health': ['GET'],
+  '/api/stats': ['GET'],
   '/api/openapi.json': ['GET'],
   '/api/docs': ['GET'],
   '/api/docs/{asset}': ['GET'],

@@ -4,6 +4,8 @@ import { DEFAULT_KIND, type KindRegistry } from './kind';
 export const TASK_STATUSES = ['PENDING', 'PROCESSING', 'COMPLETED', 'FAILED', 'CANCELED'] as const;
 export const TaskStatusSchema = z.enum(TASK_STATUSES);
 export type TaskStatus = z.infer<typeof TaskStatusSchema>;
+/** A number for each status. */
+export type StatusCounts = Record<TaskStatus, number>;
 
 export const MAX_TITLE_LENGTH = 255;
 export const MAX_DESCRIPTION_LENGTH = 10_000;
@@ -167,6 +169,25 @@ export type Task = z.infer<typeof TaskSchema>;
 /** A task in a list: everything but `payload` and `result`, which are unbounded (a page stays far below Lambda's 6 MB). */
 export const TaskSummarySchema = TaskSchema.omit({ payload: true, result: true });
 export type TaskSummary = z.infer<typeof TaskSummarySchema>;
+
+const QueueDepthSchema = z.object({
+  waiting: z.number().int().nonnegative().meta({ description: 'Visible messages, waiting for the processor (ApproximateNumberOfMessages)' }),
+  in_flight: z.number().int().nonnegative().meta({ description: 'Received and not yet deleted: being worked or waiting out a retry backoff (ApproximateNumberOfMessagesNotVisible)' }),
+  delayed: z.number().int().nonnegative().meta({ description: 'Sent with a delay not yet over (ApproximateNumberOfMessagesDelayed)' }),
+});
+
+/** GET /api/stats: how many tasks have each status, and how deep the queues are. */
+export const ServiceStatsSchema = z.object({
+  tasks: z.object({
+    by_status: z.object(Object.fromEntries(TASK_STATUSES.map((status) => [status, z.number().int().nonnegative()])) as Record<TaskStatus, z.ZodNumber>),
+    total: z.number().int().nonnegative(),
+  }),
+  queue: QueueDepthSchema,
+  dead_letter_queue: QueueDepthSchema,
+  counted_at: timestamp.meta({ description: 'When these numbers were read; they are at most max_age_seconds old' }),
+  max_age_seconds: z.number().int().nonnegative(),
+});
+export type ServiceStats = z.output<typeof ServiceStatsSchema>;
 
 export const TaskListSchema = z.object({ tasks: z.array(TaskSummarySchema), next_cursor: z.string().nullable() });
 

@@ -1,4 +1,4 @@
-import type { BatchRef, BatchVerdict, Task, TaskError, TaskMessage, TaskProgress, TaskStatus, TaskSummary } from './model';
+import type { BatchRef, BatchVerdict, StatusCounts, Task, TaskError, TaskMessage, TaskProgress, TaskStatus, TaskSummary } from './model';
 
 /**
  * One status move, with what it records. The store turns each into a single conditional write
@@ -111,8 +111,23 @@ export interface TaskStore {
    * (with the task's batch), or undefined when it needs none.
    */
   markRequeued(taskId: string, at: Date, requeuedBefore: Date): Promise<TaskMessage | undefined>;
+  /**
+   * How many tasks have each status now, read from the status index: exact but for the tasks that
+   * change status while it counts (each is counted in its old status, its new one, or neither).
+   */
+  countByStatus(): Promise<StatusCounts>;
   /** Throws when the store does not answer. */
   ping(): Promise<void>;
+}
+
+/** Messages of a queue, as SQS reports them (approximate by SQS's own definition). */
+export interface QueueDepth {
+  /** Visible, waiting for a receive. */
+  waiting: number;
+  /** Received and not yet deleted: being worked, or waiting out a retry's backoff. */
+  inFlight: number;
+  /** Sent with a delay that has not passed yet. */
+  delayed: number;
 }
 
 /** How tasks reach the processor. */
@@ -124,6 +139,11 @@ export interface TaskQueue {
   retryAfter(receiptHandle: string, delaySeconds: number): Promise<void>;
   /** Throws when the queue does not answer. */
   ping(): Promise<void>;
+}
+
+/** A queue's depth, apart from what it carries: the task queue and its dead-letter queue both have one. */
+export interface QueueGauge {
+  depth(): Promise<QueueDepth>;
 }
 
 /** What the service counts and times; the domain reports through this port, never through Powertools itself. */

@@ -227,6 +227,24 @@ describe('the task API over HTTP, through serverless-offline and the local SQS t
     }
   });
 
+  it('reports the tasks by status, counted from the table, and the queues\' depths', async () => {
+    // The stack is shared with other suites: what is known is that this task is counted once it completed.
+    const before = (await call('GET', '/stats')).body.tasks.by_status.COMPLETED as number;
+    const submitted = await submit();
+    await waitForStatus(submitted.body.task_id, ['COMPLETED']);
+    const stats = await eventually(async () => {
+      const response = await call('GET', '/stats');
+      return response.body.tasks.by_status.COMPLETED > before ? response : undefined;
+    });
+    expect(stats.status).toBe(200);
+    expect(stats.headers.get('cache-control')).toBe(`max-age=${stats.body.max_age_seconds}`);
+    const byStatus = stats.body.tasks.by_status as Record<string, number>;
+    expect(stats.body.tasks.total).toBe(Object.values(byStatus).reduce((sum, n) => sum + n, 0));
+    for (const depth of [stats.body.queue, stats.body.dead_letter_queue]) {
+      expect(Object.keys(depth).sort()).toEqual(['delayed', 'in_flight', 'waiting']);
+    }
+  });
+
   it('reports health', async () => {
     const response = await call('GET', '/health');
     expect(response).toMatchObject({ status: 200, body: { status: 'ok' } });

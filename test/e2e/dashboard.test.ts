@@ -67,11 +67,13 @@ describeWithChromium('the dashboard in Chromium', () => {
     // The submitted task may already be below the newest 20 that "Recent tasks" shows: its completion is read by id.
     await expect(eventually(async () => ((await store.get(submittedId))?.status === 'COMPLETED' ? true : undefined))).resolves.toBe(true);
     // The counts and the chart come from the same public API, on the next refresh at the latest.
+    // True counts (GET /api/stats): a number, never the "100+" of a page of tasks.
     await page.waitForFunction(
-      "Number(document.querySelector('.count[data-status=COMPLETED] b').textContent.replace('+', '')) > 0",
+      "/^[1-9][0-9]*$/.test(document.querySelector('.count[data-status=COMPLETED] b').textContent)",
       undefined,
       { timeout: waitMs(25_000) },
     );
+    await expect(page.locator('#queues').textContent()).resolves.toMatch(/^Queue: \d+ waiting, \d+ in flight, \d+ delayed\. Dead-letter queue: \d+ waiting/);
     expect(await page.locator('#throughput rect').count()).toBe(30);
 
     mkdirSync(dirname(screenshotPath), { recursive: true });

@@ -1,7 +1,7 @@
 import { DependencyUnavailableError } from '#lib/errors';
 import type { Clock } from '#lib/clock';
 import type { AppLogger } from '#lib/logger';
-import { JsonValueSchema, messageOf, type BatchRef, type BatchVerdict, type Task, type TaskError, type TaskMessage, type TaskProgress, type TaskStatus } from '#lib/tasks/model';
+import { JsonValueSchema, messageOf, TASK_STATUSES, type BatchRef, type StatusCounts, type BatchVerdict, type Task, type TaskError, type TaskMessage, type TaskProgress, type TaskStatus } from '#lib/tasks/model';
 import type {
   IdempotencyRecord,
   ListQuery,
@@ -195,6 +195,13 @@ export class InMemoryTaskStore implements TaskStore {
       .filter((candidate) => !after || position(candidate) > position(after))
       .sort((a, b) => position(a).localeCompare(position(b)))
       .slice(0, limit);
+  }
+
+  async countByStatus(): Promise<StatusCounts> {
+    this.guard();
+    const counts = Object.fromEntries(TASK_STATUSES.map((status) => [status, 0])) as StatusCounts;
+    for (const { task } of this.items.values()) counts[task.status] += 1;
+    return counts;
   }
 
   async ping(): Promise<void> {

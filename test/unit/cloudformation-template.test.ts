@@ -128,10 +128,11 @@ describe('the packaged API of a deployed stage (stage dev)', () => {
   const methods = (from: Record<string, Resource>) =>
     byType('AWS::ApiGateway::Method', from).map(([id, r]) => ({ id, method: r.Properties.HttpMethod, auth: r.Properties.AuthorizationType }));
 
-  it('is closed by default: every task endpoint requires IAM (SigV4); health, docs and unknown routes stay open', () => {
+  it('is closed by default: every task endpoint and the stats require IAM (SigV4); health, docs and unknown routes stay open', () => {
     const all = methods(deployed);
-    const task = all.filter(({ id, method }) => /^ApiGatewayMethodApiTasks/.test(id) && method !== 'ANY');
+    const task = all.filter(({ id, method }) => /^ApiGatewayMethodApi(Tasks|Stats)/.test(id) && method !== 'ANY');
     expect(task.map((m) => m.id).sort()).toEqual([
+      'ApiGatewayMethodApiStatsGet',
       'ApiGatewayMethodApiTasksBatchPost',
       'ApiGatewayMethodApiTasksGet',
       'ApiGatewayMethodApiTasksPost',

@@ -6,6 +6,10 @@ import { createHandler as createSubmitBatch } from '#functions/submit-batch';
 import { createHandler as createGet } from '#functions/get-task';
 import { createHandler as createCancel } from '#functions/cancel-task';
 import { createHandler as createHealth } from '#functions/health';
+import { createHandler as createStats } from '#functions/get-stats';
+import { createStatsReader } from '#lib/tasks/stats';
+import { OpenAPIBackend, type Document } from 'openapi-backend';
+import addFormats from 'ajv-formats';
 import { handler as openApi } from '#functions/openapi';
 import { assets, page } from '#functions/docs';
 import { MAX_BODY_BYTES } from '#lib/handlers/api';
@@ -28,6 +32,8 @@ function declaredRoutes(): Array<{ method: string; path: string }> {
     .filter((http) => http.method.toLowerCase() !== 'any')
     .map((http) => ({ method: http.method.toLowerCase(), path: `/${http.path}` }));
 }
+
+const emptyGauge = { depth: async () => ({ waiting: 0, inFlight: 0, delayed: 0 }) };
 
 const UNKNOWN = '3f1c0e7a-2c1b-4b8e-9d55-0c7f3d0f4a11';
 
@@ -88,12 +94,23 @@ async function observedStatuses(): Promise<Array<{ method: string; path: string;
   healthGet(await health(apiEvent(), ctx()));
   await down(async () => healthGet(await health(apiEvent(), ctx())));
 
+  // maxAge 0: each call reads again, so the store being down is seen.
+  const stats = createStats(createStatsReader({ store, queue: emptyGauge, deadLetterQueue: emptyGauge, clock: new ManualClock(), maxAgeSeconds: 0 }));
+  const statsGet = record('get', '/api/stats');
+  statsGet(await stats(apiEvent({ path: '/api/stats' }), ctx()));
+  await down(async () => statsGet(await stats(apiEvent({ path: '/api/stats' }), ctx())));
+
   record('get', '/api/openapi.json')(await openApi(apiEvent(), ctx()));
   record('get', '/api/docs')(await page(apiEvent(), ctx()));
   return observed;
 }
 
 describe('the OpenAPI document', () => {
+  it('is a valid OpenAPI document to the validator the suites check every answer with', async () => {
+    const backend = new OpenAPIBackend({ definition: openApiDocument() as unknown as Document, quick: false, validate: true, strict: true, customizeAjv: (ajv) => addFormats(ajv) });
+    await expect(backend.init()).resolves.toBeDefined();
+  });
+
   it('is OpenAPI 3 and documents every route serverless.yml declares', () => {
     expect(document.openapi).toMatch(/^3\./);
     const documented = Object.entries(document.paths).flatMap(([path, ops]) => Object.keys(ops).map((method) => `${method} ${path}`));
