@@ -9,6 +9,7 @@ import { logger } from '#lib/logger';
 import { cloudWatchMetrics, countAwsRequest } from '#lib/aws/cloudwatch-metrics';
 import { createTaskProcessor } from '#lib/tasks/processing';
 import { createTaskService } from '#lib/tasks/service';
+import { createBulkActions } from '#lib/tasks/bulk-actions';
 import { createStaleTaskSweeper } from '#lib/tasks/sweeper';
 import { serviceKinds } from '#lib/kinds';
 import { tracer } from '#lib/tracer';
@@ -34,6 +35,9 @@ export const taskService = createTaskService({
   logger,
   metrics: cloudWatchMetrics,
 });
+
+/** The operator's actions on many tasks (redrive, cancel), built on the service's own retry and cancel. */
+export const bulkActions = createBulkActions(taskService);
 
 export const taskProcessor = createTaskProcessor({
   store: taskStore,

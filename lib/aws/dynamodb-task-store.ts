@@ -78,6 +78,12 @@ export class DynamoDbTaskStore implements TaskStore {
    * (no task names it).
    */
   private async putAll(items: Array<TaskItem | BodyItem>): Promise<void> {
+    // One item (a single submit's payload, a completion's result) is a PutItem: the functions that
+    // write one are granted dynamodb:PutItem, not BatchWriteItem (serverless.yml).
+    if (items.length === 1) {
+      await callDependency('task store', () => this.client.send(new PutCommand({ TableName: this.tableName, Item: items[0] })));
+      return;
+    }
     await sendChunks(chunks(items, BATCH_WRITE_LIMIT), (chunk) =>
       sendUntilDone(
         'task store',
@@ -163,6 +169,39 @@ export class DynamoDbTaskStore implements TaskStore {
         if (attempt >= 5) throw new DependencyUnavailableError('task store', { cause: error });
         await sleep(20 * 2 ** attempt);
       }
+    }
+  }
+
+  async createRetry(retry: Task & { retry_of: string }): Promise<{ applied: true } | { applied: false; current?: Task }> {
+    const { item, payload } = toItems(retry, this.retentionDays);
+    if (payload) await this.putAll([payload]);
+    try {
+      await this.client.send(
+        new TransactWriteCommand({
+          TransactItems: [
+            { Put: { TableName: this.tableName, Item: item, ConditionExpression: 'attribute_not_exists(task_id)' } },
+            {
+              // Not a status move: the FAILED task keeps its status, error and TTL; only who retries it is added.
+              Update: {
+                TableName: this.tableName,
+                Key: { task_id: retry.retry_of },
+                UpdateExpression: 'SET retried_as = :retry, updated_at = :at',
+                ConditionExpression: '#status = :failed AND attribute_not_exists(retried_as)',
+                ExpressionAttributeNames: { '#status': 'status' },
+                ExpressionAttributeValues: { ':retry': retry.task_id, ':at': retry.created_at, ':failed': 'FAILED' },
+              },
+            },
+          ],
+        }),
+      );
+      return { applied: true };
+    } catch (error) {
+      const reasons = (error as TransactionCanceledException).CancellationReasons?.map((reason) => reason.Code);
+      if (!(error instanceof TransactionCanceledException) || reasons?.[1] !== 'ConditionalCheckFailed') {
+        throw new DependencyUnavailableError('task store', { cause: error });
+      }
+      const current = await this.get(retry.retry_of);
+      return { applied: false, ...(current ? { current } : {}) };
     }
   }
 

@@ -39,6 +39,8 @@ export interface TaskItem {
   started_at?: string;
   completed_at?: string;
   canceled_at?: string;
+  retry_of?: string;
+  retried_as?: string;
   lease_expires_at?: string;
   /** Set by the final write: when DynamoDB's TTL may delete the task (TASK_RETENTION_DAYS later). */
   expires_at?: number;
@@ -163,6 +165,8 @@ function toItem(task: Task): TaskItem {
     ...(task.started_at === null ? {} : { started_at: task.started_at }),
     ...(task.completed_at === null ? {} : { completed_at: task.completed_at }),
     ...(task.canceled_at === null ? {} : { canceled_at: task.canceled_at }),
+    ...(task.retry_of === null ? {} : { retry_of: task.retry_of }),
+    ...(task.retried_as === null ? {} : { retried_as: task.retried_as }),
   };
 }
 
@@ -177,7 +181,7 @@ export function toTask(item: TaskItem): Task {
 /** What a summary reads: every attribute but the unbounded payload and result. */
 export const SUMMARY_ATTRIBUTES = [
   'task_id', 'title', 'description', 'status', 'kind', 'metadata_json', 'error', 'last_error', 'progress', 'attempts',
-  'created_at', 'updated_at', 'started_at', 'completed_at', 'canceled_at',
+  'created_at', 'updated_at', 'started_at', 'completed_at', 'canceled_at', 'retry_of', 'retried_as',
 ] as const satisfies ReadonlyArray<keyof TaskItem>;
 
 export function toTaskSummary(item: Pick<TaskItem, (typeof SUMMARY_ATTRIBUTES)[number]>): TaskSummary {
@@ -197,5 +201,7 @@ export function toTaskSummary(item: Pick<TaskItem, (typeof SUMMARY_ATTRIBUTES)[n
     started_at: item.started_at ?? null,
     completed_at: item.completed_at ?? null,
     canceled_at: item.canceled_at ?? null,
+    retry_of: item.retry_of ?? null,
+    retried_as: item.retried_as ?? null,
   };
 }

@@ -108,6 +108,7 @@ async function refreshTasks() {
     '</td><td class="progress">' + progressOf(task) + '</td><td>' + new Date(task.created_at).toLocaleTimeString() +
     '</td><td>' + task.attempts + '</td><td>' +
     (task.status === 'PENDING' || task.status === 'PROCESSING' ? '<button class="cancel" data-cancel="' + task.task_id + '">Cancel</button>' : '') +
+    (task.status === 'FAILED' && !task.retried_as ? '<button class="retry" data-retry="' + task.task_id + '">Retry</button>' : '') +
     '</td></tr>').join('');
 }
 
@@ -128,10 +129,15 @@ document.getElementById('submit').addEventListener('submit', async (event) => {
 });
 
 document.getElementById('tasks').addEventListener('click', async (event) => {
-  const id = event.target.dataset && event.target.dataset.cancel;
-  if (!id) return;
-  try { await api('tasks/' + id + '/cancel', { method: 'POST' }); say('Canceled ' + id); await refresh(); }
-  catch (error) { say('Cancel refused: ' + error.message); }
+  const { cancel, retry } = event.target.dataset || {};
+  if (cancel) {
+    try { await api('tasks/' + cancel + '/cancel', { method: 'POST' }); say('Canceled ' + cancel); await refresh(); }
+    catch (error) { say('Cancel refused: ' + error.message); }
+  }
+  if (retry) {
+    try { const task = await api('tasks/' + retry + '/retry', { method: 'POST' }); say('Retried as ' + task.task_id); await refresh(); }
+    catch (error) { say('Retry refused: ' + error.message); }
+  }
 });
 
 // The table and the counts refresh on loops of their own, each two seconds after its previous refresh

@@ -1,6 +1,6 @@
 import { DeadlineExceededError } from '#lib/deadline';
 import { DependencyUnavailableError } from '#lib/errors';
-import { IdempotencyKeyReusedError, InvalidCursorError, TaskNotCancelableError, TaskNotFoundError } from '#lib/tasks/errors';
+import { IdempotencyKeyReusedError, InvalidCursorError, TaskNotCancelableError, TaskNotFoundError, TaskNotRetryableError } from '#lib/tasks/errors';
 
 export const ERROR_CODES = [
   'INVALID_JSON',
@@ -10,6 +10,7 @@ export const ERROR_CODES = [
   'NOT_FOUND',
   'METHOD_NOT_ALLOWED',
   'TASK_NOT_CANCELABLE',
+  'TASK_NOT_RETRYABLE',
   'IDEMPOTENCY_KEY_REUSED',
   'SERVICE_UNAVAILABLE',
   'INTERNAL_ERROR',
@@ -91,6 +92,9 @@ export function mapError(error: unknown): MappedError {
       message: error.message,
       details: [{ status: error.status }],
     };
+  }
+  if (error instanceof TaskNotRetryableError) {
+    return { statusCode: 409, code: 'TASK_NOT_RETRYABLE', message: error.message, details: [{ status: error.status }] };
   }
   if (error instanceof DependencyUnavailableError || error instanceof DeadlineExceededError) {
     return {

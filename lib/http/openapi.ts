@@ -9,6 +9,11 @@ import {
   SubmitHeadersSchema,
   SubmittedBatchSchema,
   ServiceStatsSchema,
+  RetriedTaskSchema,
+  RedriveRequestSchema,
+  RedriveResultSchema,
+  BulkCancelRequestSchema,
+  BulkCancelResultSchema,
   SubmitTaskSchema,
   SubmittedTaskSchema,
   TaskListSchema,
@@ -78,7 +83,7 @@ function componentSchemas(kinds: KindRegistry): Record<string, JsonSchema> {
   const strip = (schemas: Record<string, JsonSchema>) =>
     Object.fromEntries(Object.entries(schemas).map(([id, { $schema: _s, $id: _i, id: _id, ...schema }]) => [id, schema]));
   return strip({
-    ...convert({ ...submitTaskSchemas(kinds), Simulate: SimulateSchema }, 'input'),
+    ...convert({ ...submitTaskSchemas(kinds), Simulate: SimulateSchema, RedriveRequest: RedriveRequestSchema, BulkCancelRequest: BulkCancelRequestSchema }, 'input'),
     ...convert(
       {
         Task: TaskSchema,
@@ -89,6 +94,9 @@ function componentSchemas(kinds: KindRegistry): Record<string, JsonSchema> {
         Error: ErrorSchema,
         Health: HealthSchema,
         ServiceStats: ServiceStatsSchema,
+        RetriedTask: RetriedTaskSchema,
+        RedriveResult: RedriveResultSchema,
+        BulkCancelResult: BulkCancelResultSchema,
       },
       'output',
     ),
@@ -200,6 +208,33 @@ export function openApiDocument(kinds: KindRegistry = serviceKinds()) {
           summary: 'Cancel a task',
           parameters: parameters(TaskPathSchema, 'path'),
           responses: { 200: json('Task', 'The task, now CANCELED'), ...errors(400, 404, 409, 503) },
+        },
+      },
+      '/api/tasks/{task_id}/retry': {
+        post: {
+          operationId: 'retryTask',
+          summary: 'Retry a FAILED task as a new task',
+          description: 'The FAILED task stays FAILED and names its retry in retried_as; the new task names it in retry_of. At most one retry per task: asked again, the same retry is answered.',
+          parameters: parameters(TaskPathSchema, 'path'),
+          responses: { 202: json('RetriedTask', 'The retry, stored and queued'), ...errors(400, 404, 409, 503) },
+        },
+      },
+      '/api/tasks/redrive': {
+        post: {
+          operationId: 'redriveTasks',
+          summary: 'Retry the FAILED tasks, one page per call',
+          description: 'Looks at up to `limit` FAILED tasks, newest first, and retries each (failed after `failed_after`, if given). Repeat with next_cursor until it is null; repeating a call retries nothing twice.',
+          requestBody: { required: true, content: { 'application/json': { schema: ref('RedriveRequest') } } },
+          responses: { 200: json('RedriveResult', 'What this call retried, and where the next continues'), ...errors(400, 413, 415, 503) },
+        },
+      },
+      '/api/tasks/cancel': {
+        post: {
+          operationId: 'cancelTasks',
+          summary: 'Cancel the PENDING tasks, one page per call',
+          description: 'Looks at up to `limit` PENDING tasks, newest first, and cancels each (created before `created_before`, if given). Repeat with next_cursor until it is null; repeating a call is safe.',
+          requestBody: { required: true, content: { 'application/json': { schema: ref('BulkCancelRequest') } } },
+          responses: { 200: json('BulkCancelResult', 'What this call canceled, and where the next continues'), ...errors(400, 413, 415, 503) },
         },
       },
       '/api/stats': {

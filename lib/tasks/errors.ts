@@ -16,6 +16,16 @@ export class TaskNotCancelableError extends ServiceError {
   }
 }
 
+/** Only a FAILED task can be retried; a retry never overwrites a task that is still running or done. */
+export class TaskNotRetryableError extends ServiceError {
+  constructor(
+    readonly taskId: string,
+    readonly status: TaskStatus,
+  ) {
+    super(`Task ${taskId} is ${status}: only a FAILED task can be retried`);
+  }
+}
+
 /** A list cursor that this API did not issue, or that was issued for another filter. */
 export class InvalidCursorError extends ServiceError {
   constructor(readonly reason: string) {

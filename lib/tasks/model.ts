@@ -163,6 +163,10 @@ export const TaskSchema = z.object({
   started_at: timestamp.nullable(),
   completed_at: timestamp.nullable(),
   canceled_at: timestamp.nullable(),
+  /** The FAILED task this one was submitted to retry (POST /api/tasks/{task_id}/retry, or a redrive). */
+  retry_of: z.uuid().nullable(),
+  /** On a FAILED task: the task that retries it. A FAILED task stays FAILED; it is retried at most once. */
+  retried_as: z.uuid().nullable(),
 });
 export type Task = z.infer<typeof TaskSchema>;
 
@@ -220,6 +224,8 @@ export function newTask(input: SubmitTaskInput, taskId: string, now: Date): Task
     started_at: null,
     completed_at: null,
     canceled_at: null,
+    retry_of: null,
+    retried_as: null,
   };
 }
 
@@ -257,6 +263,46 @@ export const GetTaskHeadersSchema = z.object({
 
 export const DEFAULT_PAGE_SIZE = 20;
 export const MAX_PAGE_SIZE = 100;
+
+/** A retry's answer: the new task, and the FAILED one it retries. */
+export const RetriedTaskSchema = SubmittedTaskSchema.extend({ retry_of: z.uuid() });
+export type RetriedTask = z.infer<typeof RetriedTaskSchema>;
+
+/** How many tasks one bulk call acts on at most: it answers within the API's time, and continues by cursor. */
+export const MAX_BULK_PAGE = 100;
+const bulkPage = {
+  limit: z.number().int().min(1).max(MAX_BULK_PAGE).default(MAX_BULK_PAGE).meta({ description: `Tasks looked at in this call, at most ${MAX_BULK_PAGE}` }),
+  cursor: z.string().min(1, 'must not be empty').max(16_384, 'is too long').optional().meta({ description: 'next_cursor of the previous call, to continue' }),
+};
+
+/** `POST /api/tasks/redrive`: retry the FAILED tasks (failed after a time, if given), a page per call. */
+export const RedriveRequestSchema = z.strictObject({
+  failed_after: timestamp.optional().meta({ description: 'Only tasks that failed after this time' }),
+  ...bulkPage,
+});
+export type RedriveRequest = z.output<typeof RedriveRequestSchema>;
+
+export const RedriveResultSchema = z.object({
+  redriven: z.array(z.object({ task_id: z.uuid(), retry_task_id: z.uuid() })).meta({ description: 'FAILED tasks retried by this call' }),
+  skipped: z.number().int().nonnegative().meta({ description: 'FAILED tasks of the page left alone: retried already, or failed before failed_after' }),
+  next_cursor: z.string().nullable().meta({ description: 'Null when every FAILED task has been looked at' }),
+});
+export type RedriveResult = z.infer<typeof RedriveResultSchema>;
+
+/** `POST /api/tasks/cancel`: cancel the PENDING tasks (created before a time, if given), a page per call. */
+export const BulkCancelRequestSchema = z.strictObject({
+  status: z.literal('PENDING').meta({ description: 'Only PENDING tasks are canceled in bulk; a running one is canceled by its own id' }),
+  created_before: timestamp.optional().meta({ description: 'Only tasks created before this time' }),
+  ...bulkPage,
+});
+export type BulkCancelRequest = z.output<typeof BulkCancelRequestSchema>;
+
+export const BulkCancelResultSchema = z.object({
+  canceled: z.array(z.uuid()).meta({ description: 'Tasks this call canceled' }),
+  skipped: z.array(z.object({ task_id: z.uuid(), status: TaskStatusSchema })).meta({ description: 'Tasks that had moved on (COMPLETED or FAILED) before their cancel' }),
+  next_cursor: z.string().nullable(),
+});
+export type BulkCancelResult = z.infer<typeof BulkCancelResultSchema>;
 
 /** `GET /api/tasks` query: status filter, page size, and the cursor of the previous page. */
 export const ListTasksQuerySchema = z.object({

@@ -77,6 +77,12 @@ export interface TaskStore {
    * then nothing is written and that record is returned.
    */
   createIdempotent(task: Task, record: IdempotencyRecord): Promise<IdempotencyRecord | undefined>;
+  /**
+   * Stores `retry` (a new task whose `retry_of` names a FAILED one) and records it on that task as
+   * its `retried_as`, atomically, unless that task is not FAILED or was retried already: then
+   * nothing is written and the task is answered as it stands (absent when there is no such task).
+   */
+  createRetry(retry: Task & { retry_of: string }): Promise<{ applied: true } | { applied: false; current?: Task }>;
   /** Frees the key of a submit that could not be completed, so a retry starts afresh. */
   releaseIdempotencyKey(key: string, taskId: string): Promise<void>;
   get(taskId: string): Promise<Task | undefined>;

@@ -4,7 +4,7 @@ import { remainingMs, withReserve } from '#lib/deadline';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { DependencyUnavailableError } from '#lib/errors';
 import type { AppLogger } from '#lib/logger';
-import { IdempotencyKeyReusedError, TaskNotCancelableError, TaskNotFoundError } from './errors';
+import { IdempotencyKeyReusedError, TaskNotCancelableError, TaskNotFoundError, TaskNotRetryableError } from './errors';
 import {
   BATCH_NOT_ACCEPTED,
   ENQUEUE_FAILED,
@@ -13,6 +13,7 @@ import {
   newTask,
   type BatchRef,
   type BatchVerdict,
+  type RetriedTask,
   type SubmitTaskInput,
   type SubmittedBatch,
   type SubmittedTask,
@@ -114,6 +115,21 @@ export function createTaskService({ store, queue, clock, logger, metrics = noMet
       });
   const markUnqueued = (taskId: string) => markFailed(taskId, ENQUEUE_FAILED);
 
+  /**
+   * Enqueues a stored task. If the enqueue fails the task is marked FAILED (ENQUEUE_FAILED) before
+   * the error goes on (a 503 for the client), so no task waits as PENDING for a message never sent;
+   * `onceMarked` runs only when the task can no longer run.
+   */
+  const enqueueStored = async (task: Task, onceMarked?: () => Promise<void>): Promise<void> => {
+    try {
+      // The enqueue leaves time in the budget to mark the task FAILED if it does not go through.
+      await withReserve(UNDO_RESERVE_MS, () => queue.enqueue(messageOf(task)));
+    } catch (enqueueError) {
+      if ((await markUnqueued(task.task_id)) && onceMarked) await onceMarked();
+      throw enqueueError;
+    }
+  };
+
   return {
     /**
      * Stores the task, then enqueues it. If the enqueue fails the task is marked FAILED
@@ -140,19 +156,14 @@ export function createTaskService({ store, queue, clock, logger, metrics = noMet
           return accepted(existing.taskId, existing.createdAt);
         }
       }
-      try {
-        // The enqueue leaves time in the budget to mark the task FAILED if it does not go through.
-        await withReserve(UNDO_RESERVE_MS, () => queue.enqueue(messageOf(task)));
-      } catch (enqueueError) {
-        // The key is freed only once its task can no longer run: were it freed first and the marking
-        // failed, a retry with the same key would create a second task beside one that may still run.
-        if ((await markUnqueued(task.task_id)) && idempotencyKey !== undefined) {
-          await store
-            .releaseIdempotencyKey(idempotencyKey, task.task_id)
-            .catch((releaseError: unknown) => logger.error('Could not release an idempotency key', { error: releaseError }));
-        }
-        throw enqueueError;
-      }
+      // The key is freed only once its task can no longer run: were it freed first and the marking
+      // failed, a retry with the same key would create a second task beside one that may still run.
+      await enqueueStored(task, async () => {
+        if (idempotencyKey === undefined) return;
+        await store
+          .releaseIdempotencyKey(idempotencyKey, task.task_id)
+          .catch((releaseError: unknown) => logger.error('Could not release an idempotency key', { error: releaseError }));
+      });
       logger.info('Task submitted', { task_id: task.task_id });
       metrics.count('TasksSubmitted');
       return accepted(task.task_id, task.created_at);
@@ -223,6 +234,35 @@ export function createTaskService({ store, queue, clock, logger, metrics = noMet
     /** A page of tasks, newest first, optionally of one status. */
     list(query: ListQuery): Promise<TaskPage> {
       return store.list(query);
+    },
+
+    /**
+     * Retries a FAILED task as a new task (same title, description, metadata, kind and payload, its
+     * `retry_of` naming the FAILED one), which keeps its status, error and attempts: a final status is
+     * never overwritten. At most one retry per task: asked again, it answers the same retry.
+     */
+    async retry(taskId: string): Promise<RetriedTask> {
+      const original = await read(taskId);
+      const retriedAs = (task: Task): RetriedTask | undefined =>
+        task.retried_as === null ? undefined : { ...accepted(task.retried_as, task.updated_at), message: 'Task already retried', retry_of: task.task_id };
+      const earlier = retriedAs(original);
+      if (earlier) return earlier;
+      if (original.status !== 'FAILED') throw new TaskNotRetryableError(taskId, original.status);
+      const { title, description, metadata, kind, payload } = original;
+      const retry = { ...newTask({ title, description, metadata, kind, ...(payload === undefined ? {} : { payload }) }, newId(), clock.now()), retry_of: taskId };
+      const outcome = await store.createRetry(retry);
+      if (!outcome.applied) {
+        // Another retry of the same task won the race, or (never, FAILED being final) it moved on.
+        const current = outcome.current;
+        if (!current) throw new TaskNotFoundError(taskId);
+        const concurrent = retriedAs(current);
+        if (concurrent) return concurrent;
+        throw new TaskNotRetryableError(taskId, current.status);
+      }
+      await enqueueStored(retry);
+      logger.info('Task retried', { task_id: retry.task_id, retry_of: taskId });
+      metrics.count('TasksSubmitted');
+      return { ...accepted(retry.task_id, retry.created_at), retry_of: taskId };
     },
 
     /** Cancels a PENDING or PROCESSING task; canceling a CANCELED task again is not an error. */

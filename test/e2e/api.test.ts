@@ -245,6 +245,33 @@ describe('the task API over HTTP, through serverless-offline and the local SQS t
     }
   });
 
+  it('retries a FAILED task as a new one, once, and refuses to retry a task that did not fail', async () => {
+    const failing = await submit({ title: 'Fails', description: 'every attempt', payload: { simulate: { fail_attempts: 3, work_ms: 0 } } });
+    const failed = await waitForStatus(failing.body.task_id, ['FAILED']);
+    const retry = await call('POST', `/tasks/${failed.task_id}/retry`);
+    expect(retry).toMatchObject({ status: 202, body: { status: 'PENDING', retry_of: failed.task_id } });
+    expect(retry.headers.get('location')).toBe(`/api/tasks/${retry.body.task_id}`);
+    expect((await getTask(failed.task_id)).body).toMatchObject({ status: 'FAILED', retried_as: retry.body.task_id, error: failed.error });
+    expect((await getTask(retry.body.task_id)).body).toMatchObject({ retry_of: failed.task_id, payload: { simulate: { fail_attempts: 3, work_ms: 0 } } });
+    expect((await call('POST', `/tasks/${failed.task_id}/retry`)).body.task_id).toBe(retry.body.task_id);
+
+    const done = await submit();
+    await waitForStatus(done.body.task_id, ['COMPLETED']);
+    const refused = await call('POST', `/tasks/${done.body.task_id}/retry`);
+    expect(refused).toMatchObject({ status: 409, body: { error: { code: 'TASK_NOT_RETRYABLE', details: [{ status: 'COMPLETED' }] } } });
+  });
+
+  it('answers bulk redrive and cancel with what they did and where to continue, and refuses a bad filter', async () => {
+    // Filters that match no task: the stack is shared, and these calls must not act on other suites' tasks.
+    const redrive = await call('POST', '/tasks/redrive', { failed_after: '2999-01-01T00:00:00.000Z', limit: 5 });
+    expect(redrive).toMatchObject({ status: 200, body: { redriven: [] } });
+    expect(redrive.body).toHaveProperty('next_cursor');
+    const cancel = await call('POST', '/tasks/cancel', { status: 'PENDING', created_before: '2000-01-01T00:00:00.000Z' });
+    expect(cancel).toMatchObject({ status: 200, body: { canceled: [], skipped: [] } });
+    expect((await call('POST', '/tasks/cancel', { status: 'PROCESSING' })).body.error).toMatchObject({ code: 'VALIDATION_ERROR', details: [{ path: 'status' }] });
+    expect((await call('POST', '/tasks/redrive', { limit: 101 })).body.error).toMatchObject({ code: 'VALIDATION_ERROR', details: [{ path: 'limit' }] });
+  });
+
   it('reports health', async () => {
     const response = await call('GET', '/health');
     expect(response).toMatchObject({ status: 200, body: { status: 'ok' } });

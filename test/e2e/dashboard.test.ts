@@ -64,6 +64,16 @@ describeWithChromium('the dashboard in Chromium', () => {
     await page.locator(`tr:has-text("${doomed}") button.cancel`).click({ timeout: waitMs(25_000) });
     await page.locator(`tr:has-text("${doomed}") td.status.CANCELED`).waitFor({ timeout: waitMs(15_000) });
 
+    // A FAILED task (stored as the dead-letter consumer leaves one), retried from its row: the new task
+    // is named in the message, and the failed one names it.
+    const broken = `Dashboard retry ${suffix}`;
+    const failedId = randomUUID();
+    await store.create({ ...newTask({ title: broken, description: 'retried from the dashboard', metadata: {} }, failedId, new Date(Date.now() + 3_600_000)), status: 'FAILED', error: { code: 'PROCESSING_FAILED', message: 'boom' } });
+    await page.locator(`tr:has-text("${broken}") button.retry`).click({ timeout: waitMs(25_000) });
+    await page.waitForSelector('#message:has-text("Retried as")', { timeout: waitMs(15_000) });
+    const retryId = (await page.locator('#message').textContent())!.replace('Retried as ', '').trim();
+    expect(await store.get(failedId)).toMatchObject({ status: 'FAILED', retried_as: retryId });
+
     // The submitted task may already be below the newest 20 that "Recent tasks" shows: its completion is read by id.
     await expect(eventually(async () => ((await store.get(submittedId))?.status === 'COMPLETED' ? true : undefined))).resolves.toBe(true);
     // The counts and the chart come from the same public API, on the next refresh at the latest.

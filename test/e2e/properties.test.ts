@@ -29,9 +29,12 @@ describe('generated requests over HTTP (embedded stack)', () => {
 
   beforeAll(async () => {
     document = (await (await fetch(`${apiUrl}/openapi.json`)).json()) as Document;
-    operations = Object.entries(document.paths).flatMap(([path, methods]) =>
-      Object.entries(methods).map(([method, operation]) => ({ method: method.toUpperCase(), path, operation })),
-    );
+    // Not the bulk actions: a generated filter would redrive or cancel the tasks of every suite on this
+    // shared stack. test/e2e/api.test.ts sends them filters that match nothing; the integration tests act.
+    const SHARED_STACK_WIDE = new Set(['redriveTasks', 'cancelTasks']);
+    operations = Object.entries(document.paths)
+      .flatMap(([path, methods]) => Object.entries(methods).map(([method, operation]) => ({ method: method.toUpperCase(), path, operation })))
+      .filter(({ operation }) => !SHARED_STACK_WIDE.has(operation.operationId));
   });
 
   const generate = (schema: JsonSchema, seed: number) =>

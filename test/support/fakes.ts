@@ -197,6 +197,18 @@ export class InMemoryTaskStore implements TaskStore {
       .slice(0, limit);
   }
 
+  async createRetry(retry: Task & { retry_of: string }): Promise<{ applied: true } | { applied: false; current?: Task }> {
+    this.guard();
+    const original = this.items.get(retry.retry_of);
+    if (!original || original.task.status !== 'FAILED' || original.task.retried_as !== null) {
+      return { applied: false, ...(original ? { current: structuredClone(original.task) } : {}) };
+    }
+    // Both writes at once, with no await between the check and them: the store's transaction.
+    this.items.set(retry.task_id, { task: structuredClone(retry) });
+    original.task = { ...original.task, retried_as: retry.task_id, updated_at: retry.created_at };
+    return { applied: true };
+  }
+
   async countByStatus(): Promise<StatusCounts> {
     this.guard();
     const counts = Object.fromEntries(TASK_STATUSES.map((status) => [status, 0])) as StatusCounts;
