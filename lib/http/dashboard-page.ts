@@ -1,6 +1,7 @@
 /**
  * The dashboard: one self-contained page (no CDN, no build step) that uses only the public API,
- * through relative URLs so it works under any base path. Its table and counts each refresh two seconds after their previous refresh ended.
+ * through relative URLs so it works under any base path. Its table and counts each refresh two seconds after their previous refresh ended;
+ * one task (`#task=<id>`) is followed with GET ?wait until it ends.
  */
 export const DASHBOARD_PAGE = `<!doctype html>
 <html lang="en">
@@ -28,6 +29,11 @@ export const DASHBOARD_PAGE = `<!doctype html>
   td.id { font-family: ui-monospace, monospace; font-size: .8rem; }
   #message { min-height: 1.2rem; font-size: .85rem; margin-top: .4rem; }
   svg { width: 100%; height: 140px; }
+  button.retry { background: #8a6d00; padding: .25rem .6rem; }
+  #task dl { display: grid; grid-template-columns: 9rem 1fr; gap: .25rem .8rem; margin: .6rem 0 0; font-size: .9rem; }
+  #task dt { color: #5f6b7a; }
+  #task dd { margin: 0; }
+  #task pre { margin: 0; white-space: pre-wrap; word-break: break-all; font-size: .8rem; background: #f4f6f9; padding: .4rem; border-radius: 4px; }
 </style>
 </head>
 <body>
@@ -49,6 +55,14 @@ export const DASHBOARD_PAGE = `<!doctype html>
     <button type="submit">Submit</button>
   </form>
   <div id="message"></div>
+</section>
+<section>
+  <h2>A task <small>(live until it ends)</small></h2>
+  <form id="find">
+    <input name="task_id" placeholder="Task id" required pattern="[0-9a-fA-F-]{36}">
+    <button type="submit">Show</button>
+  </form>
+  <div id="task"></div>
 </section>
 <section>
   <h2>Recent tasks</h2>
@@ -103,7 +117,7 @@ function progressOf(task) {
 async function refreshTasks() {
   const { tasks } = await api('tasks?limit=20');
   document.getElementById('tasks').innerHTML = tasks.map((task) =>
-    '<tr data-task-id="' + task.task_id + '"><td class="id">' + task.task_id.slice(0, 8) + '</td><td>' + text(task.title) +
+    '<tr data-task-id="' + task.task_id + '"><td class="id"><a href="#task=' + task.task_id + '">' + task.task_id.slice(0, 8) + '</a></td><td>' + text(task.title) +
     '</td><td class="kind">' + text(task.kind) + '</td><td class="status ' + task.status + '">' + task.status +
     '</td><td class="progress">' + progressOf(task) + '</td><td>' + new Date(task.created_at).toLocaleTimeString() +
     '</td><td>' + task.attempts + '</td><td>' +
@@ -111,6 +125,50 @@ async function refreshTasks() {
     (task.status === 'FAILED' && !task.retried_as ? '<button class="retry" data-retry="' + task.task_id + '">Retry</button>' : '') +
     '</td></tr>').join('');
 }
+
+// One task, followed with GET ?wait and its ETag: each answer comes when the task changes (status,
+// progress), and the page stops asking once it is final. Another task shown stops the follow.
+const FINAL = ['COMPLETED', 'FAILED', 'CANCELED'];
+let followed = null;
+const link = (id) => id ? '<a href="#task=' + id + '">' + id + '</a>' : '';
+const json = (value) => value === undefined || value === null ? '' : '<pre>' + text(JSON.stringify(value, null, 2)) + '</pre>';
+function renderTask(task) {
+  const rows = [
+    ['Task', task.task_id], ['Title', text(task.title)], ['Kind', text(task.kind)],
+    ['Status', '<span class="status ' + task.status + '">' + task.status + '</span>'], ['Progress', progressOf(task) || (task.progress ? Math.round(task.progress.fraction * 100) + '%' : '')],
+    ['Attempts', task.attempts], ['Created', task.created_at], ['Started', task.started_at || ''], ['Ended', task.completed_at || task.canceled_at || (task.status === 'FAILED' ? task.updated_at : '')],
+    ['Error', json(task.error)], ['Last error', json(task.last_error)], ['Payload', json(task.payload)], ['Result', json(task.result)],
+    ['Retry of', link(task.retry_of)], ['Retried as', link(task.retried_as)], ['Metadata', json(task.metadata)],
+  ];
+  document.getElementById('task').innerHTML = '<dl>' + rows.map(([name, value]) => '<dt>' + name + '</dt><dd class="' + name.toLowerCase().replace(/ /g, '-') + '">' + value + '</dd>').join('') + '</dl>';
+}
+async function follow(id) {
+  followed = id;
+  let etag = null;
+  while (followed === id) {
+    try {
+      const response = await fetch('api/tasks/' + id + (etag ? '?wait=20' : ''), { headers: etag ? { 'If-None-Match': etag } : {}, signal: AbortSignal.timeout(30000) });
+      if (response.status === 304) continue;
+      const body = await response.json();
+      if (followed !== id) return;
+      if (!response.ok) { document.getElementById('task').textContent = body.error ? body.error.code + ': ' + body.error.message : String(response.status); return; }
+      etag = response.headers.get('ETag');
+      renderTask(body);
+      if (FINAL.includes(body.status)) return;
+    } catch (error) {
+      await new Promise((resolve) => setTimeout(resolve, 2000));
+    }
+  }
+}
+function showFromHash() {
+  const match = /^#task=([0-9a-fA-F-]{36})$/.exec(location.hash);
+  if (match && match[1] !== followed) follow(match[1]);
+}
+window.addEventListener('hashchange', showFromHash);
+document.getElementById('find').addEventListener('submit', (event) => {
+  event.preventDefault();
+  location.hash = 'task=' + new FormData(event.target).get('task_id').trim();
+});
 
 async function refresh() {
   try { await Promise.all([refreshCounts(), refreshTasks()]); } catch (error) { say('Refresh failed: ' + error.message); }
@@ -150,6 +208,7 @@ function every(ms, update) {
 }
 every(2000, refreshTasks);
 every(2000, refreshCounts);
+showFromHash();
 </script>
 </body>
 </html>

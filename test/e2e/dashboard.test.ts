@@ -90,4 +90,24 @@ describeWithChromium('the dashboard in Chromium', () => {
     await page.screenshot({ path: screenshotPath, fullPage: true });
     expect(existsSync(screenshotPath)).toBe(true);
   }, testTimeoutMs(90_000));
+
+  it('shows one task by its link, with its payload, and follows it live to its end', async () => {
+    // PENDING and without a message, so nothing moves it but the cancel below: the page must show that
+    // change by itself (its GET ?wait answers when the task changes), with no reload.
+    const id = randomUUID();
+    await store.create(newTask({ title: `Dashboard follow ${randomUUID().slice(0, 6)}`, description: 'followed live', metadata: { team: 'ops' }, payload: { size: 3 } }, id, new Date()));
+    const page = await browser.newPage({ viewport: { width: 1200, height: 1400 } });
+    await page.goto(`${baseUrl}/dashboard#task=${id}`);
+    await page.locator('#task dd.status:has-text("PENDING")').waitFor({ timeout: waitMs(15_000) });
+    expect(await page.locator('#task dd.payload').textContent()).toContain('"size": 3');
+
+    const canceled = await fetch(`${env.apiUrl}/tasks/${id}/cancel`, { method: 'POST' });
+    expect(canceled.status).toBe(200);
+    await page.locator('#task dd.status:has-text("CANCELED")').waitFor({ timeout: waitMs(15_000) });
+    await expect(page.locator('#task dd.ended').textContent()).resolves.toMatch(/^\d{4}-/);
+
+    const taskScreenshot = screenshotPath.replace(/\.png$/, '-task.png');
+    await page.locator('#task').screenshot({ path: taskScreenshot });
+    expect(existsSync(taskScreenshot)).toBe(true);
+  }, testTimeoutMs(60_000));
 });
