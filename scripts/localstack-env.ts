@@ -13,20 +13,21 @@ export const LOCALSTACK_TEST_TIMEOUT_MS = 180_000;
 
 /** The suites' environment for a LocalStack deployment, from its stack outputs. */
 export function localStackTestEnv(endpoint: string, outputs: Record<string, string | undefined>): Record<string, string> {
-  const { ServiceEndpoint, TasksQueueUrl, TasksTableName } = outputs;
-  if (!ServiceEndpoint || !TasksQueueUrl || !TasksTableName) {
+  const { ServiceEndpoint, TasksQueueUrl, TasksTableName, TasksDeadLetterQueueUrl } = outputs;
+  if (!ServiceEndpoint || !TasksQueueUrl || !TasksTableName || !TasksDeadLetterQueueUrl) {
     throw new Error(`Stack task-service-${STAGE} has no outputs yet: run \`docker compose up -d && docker compose wait deploy\` first`);
   }
   // https://<api id>.execute-api.<...>/localstack -> LocalStack's own path form of the same API.
   const apiId = new URL(ServiceEndpoint).hostname.split('.')[0];
   // LocalStack resolves a queue from the URL's path: address it at the endpoint, no DNS needed on the host.
-  const queuePath = new URL(TasksQueueUrl).pathname;
+  const atEndpoint = (queueUrl: string) => `${endpoint}${new URL(queueUrl).pathname}`;
   return {
     ...credentials,
     AWS_ENDPOINT_URL_DYNAMODB: endpoint,
     AWS_ENDPOINT_URL_SQS: endpoint,
     TASKS_TABLE: TasksTableName,
-    TASKS_QUEUE_URL: `${endpoint}${queuePath}`,
+    TASKS_QUEUE_URL: atEndpoint(TasksQueueUrl),
+    TASKS_DEAD_LETTER_QUEUE_URL: atEndpoint(TasksDeadLetterQueueUrl),
     TEST_API_URL: `${endpoint}/_aws/execute-api/${apiId}/${STAGE}/api`,
     TEST_LAMBDA_ENDPOINT: endpoint,
     TEST_STAGE: STAGE,

@@ -1,11 +1,13 @@
 import { readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { ConfigSchema } from '#lib/config';
 import { LOCALSTACK_TEST_TIMEOUT_MS, LOCALSTACK_WAIT_MS, localStackTestEnv } from '../../scripts/localstack-env';
 
 const outputs = {
   ServiceEndpoint: 'https://abc123.execute-api.localhost.localstack.cloud:4566/localstack',
   TasksQueueUrl: 'http://sqs.us-east-1.localhost.localstack.cloud:4566/000000000000/task-service-localstack-tasks',
   TasksTableName: 'task-service-localstack-tasks',
+  TasksDeadLetterQueueUrl: 'http://sqs.us-east-1.localhost.localstack.cloud:4566/000000000000/task-service-localstack-tasks-dlq',
 };
 
 const suiteSources = () =>
@@ -33,6 +35,13 @@ describe('npm run test:localstack', () => {
   it('reaches the API through LocalStack\'s current execute-api path, and queues at the endpoint (no DNS on the host)', () => {
     expect(env.TEST_API_URL).toBe('http://127.0.0.1:4566/_aws/execute-api/abc123/localstack/api');
     expect(env.TASKS_QUEUE_URL).toBe('http://127.0.0.1:4566/000000000000/task-service-localstack-tasks');
+  });
+
+  it('is a whole configuration of the service: the suites import the functions, whose composition root parses it', () => {
+    // Only the environment the suites get: nothing of this machine's own (unit tests set a configuration of their own).
+    const parsed = ConfigSchema.safeParse(env);
+    expect(parsed.error?.issues ?? []).toEqual([]);
+    expect(env.TASKS_DEAD_LETTER_QUEUE_URL).toBe('http://127.0.0.1:4566/000000000000/task-service-localstack-tasks-dlq');
   });
 
   it('gives each test more time than the slowest wait the suites make on that target', () => {
