@@ -58,13 +58,17 @@ describe('the task API over HTTP, through serverless-offline and the local SQS t
   });
 
   it('keeps a task canceled while PROCESSING as CANCELED, never COMPLETED', async () => {
-    const { body } = await submit();
-    await waitForStatus(body.task_id, ['PROCESSING']);
+    // Ten seconds of work: the cancel lands inside it however slow the cancel's own call is (on
+    // LocalStack, a cold container and a busy machine took it past the default second of work).
+    const workMsOfTask = 10_000;
+    const { body } = await submit({ title: 'Long', description: 'canceled while it runs', payload: { simulate: { work_ms: workMsOfTask } } });
+    const processing = await waitForStatus(body.task_id, ['PROCESSING']);
     const canceled = await call('POST', `/tasks/${body.task_id}/cancel`);
     expect(canceled.status).toBe(200);
     expect(canceled.body).toMatchObject({ status: 'CANCELED', canceled_at: expect.any(String) });
-    // Longer than the work would have taken: the completion write must have been refused.
-    await new Promise((resolve) => setTimeout(resolve, workMs + 500));
+    // Past the moment the work would have ended: a completion, had one been written, would be there.
+    const endOfWork = Date.parse(processing.started_at) + workMsOfTask + 500;
+    await new Promise((resolve) => setTimeout(resolve, Math.max(0, endOfWork - Date.now())));
     expect((await getTask(body.task_id)).body).toMatchObject({ status: 'CANCELED', completed_at: null, result: null });
   });
 
