@@ -75,8 +75,9 @@ describe('the task API over HTTP, through serverless-offline and the local SQS t
     expect((await getTask(body.task_id)).body).toMatchObject({ status: 'CANCELED', completed_at: null, result: null });
   });
 
-  it('cancels a PENDING task at once, and answers 200 to a second cancel', async () => {
-    const { body } = await submit();
+  it('cancels a task just submitted, and answers 200 to a second cancel', async () => {
+    // Ten seconds of work: whether the processor has claimed it yet or not, the cancel comes before its end.
+    const { body } = await submit({ title: 'Canceled early', description: 'at once', payload: { simulate: { work_ms: 10_000 } } });
     const first = await call('POST', `/tasks/${body.task_id}/cancel`);
     const second = await call('POST', `/tasks/${body.task_id}/cancel`);
     expect(first.status).toBe(200);
@@ -199,7 +200,7 @@ describe('the task API over HTTP, through serverless-offline and the local SQS t
     let etag = first.headers.get('etag')!;
     expect(etag).toMatch(/^".+"$/);
     expect(first.headers.get('cache-control')).toBe('no-cache');
-    expect((await call('GET', `/tasks/${submitted.task_id}`, undefined, { 'If-None-Match': etag })).status).toBe(304);
+    // (No 304 asked for here: the task may be claimed between two calls. The final one below cannot change.)
 
     const seen = [first.body.status];
     for (let calls = 0; calls < 5 && seen.at(-1) !== 'COMPLETED'; calls++) {
