@@ -46,6 +46,7 @@ export const DASHBOARD_PAGE = `<!doctype html>
 <section>
   <h2>Completed per 10 seconds, last 5 minutes</h2>
   <svg id="throughput" viewBox="0 0 600 140" preserveAspectRatio="none" role="img" aria-label="throughput chart"></svg>
+  <p id="latency"></p>
 </section>
 <section>
   <h2>Submit a task</h2>
@@ -92,6 +93,18 @@ async function refreshCounts() {
   const depth = (queue) => queue.waiting + ' waiting, ' + queue.in_flight + ' in flight, ' + queue.delayed + ' delayed';
   document.getElementById('queues').textContent = 'Queue: ' + depth(stats.queue) + '. Dead-letter queue: ' + depth(stats.dead_letter_queue) + '.';
   drawThroughput(completed.tasks);
+  showLatency(completed.tasks);
+}
+
+/** p50 and p99 of submit -> start and start -> end, over the newest 100 completions (what the page has read). */
+function showLatency(completed) {
+  const percentile = (values, p) => values.length ? values.sort((a, b) => a - b)[Math.min(values.length - 1, Math.ceil(p * values.length) - 1)] : undefined;
+  const seconds = (ms) => ms === undefined ? 'n/a' : (ms / 1000).toFixed(2) + ' s';
+  const waits = completed.map((task) => Date.parse(task.started_at) - Date.parse(task.created_at));
+  const works = completed.map((task) => Date.parse(task.completed_at) - Date.parse(task.started_at));
+  document.getElementById('latency').textContent = completed.length === 0 ? '' :
+    'Of the newest ' + completed.length + ' completed: submit to start p50 ' + seconds(percentile(waits, 0.5)) + ', p99 ' + seconds(percentile(waits, 0.99)) +
+    '; start to end p50 ' + seconds(percentile(works, 0.5)) + ', p99 ' + seconds(percentile(works, 0.99)) + '.';
 }
 
 function drawThroughput(completed) {
