@@ -1,12 +1,10 @@
 import { randomUUID } from 'node:crypto';
 import { CreateQueueCommand, DeleteQueueCommand, ReceiveMessageCommand, SendMessageCommand } from '@aws-sdk/client-sqs';
-import { DeleteTableCommand } from '@aws-sdk/client-dynamodb';
 import pLimit from 'p-limit';
 import { createDocumentClient, createSqsClient } from '#lib/aws/clients';
-import { DynamoDbTaskStore } from '#lib/aws/dynamodb-task-store';
 import { SqsQueueGauge } from '#lib/aws/sqs-queue-gauge';
 import { newTask, type StatusCounts, type Task } from '#lib/tasks/model';
-import { createTableLike } from '../../local/resources';
+import { ownTaskStore } from '../support/own-table';
 import { stackEnv, testTimeoutMs } from '../support/stack-env';
 
 const { tableName } = stackEnv();
@@ -22,13 +20,7 @@ const counts = (partial: Partial<StatusCounts>): StatusCounts => ({ PENDING: 0, 
 
 describe('task counts from the status index (DynamoDB Local)', () => {
   // A table of its own: the shared stack's suites and sweeper move tasks in theirs at any moment.
-  let ownTable: string;
-  let store: DynamoDbTaskStore;
-  beforeAll(async () => {
-    ownTable = await createTableLike(client, tableName, `counts-it-${randomUUID()}`);
-    store = new DynamoDbTaskStore(client, ownTable);
-  });
-  afterAll(() => client.send(new DeleteTableCommand({ TableName: ownTable })));
+  const own = ownTaskStore(client, tableName, 'counts-it');
 
   it(
     'counts 10,000 tasks exactly as they move through every status, large payloads (items of their own) not counted twice',
@@ -40,8 +32,8 @@ describe('task counts from the status index (DynamoDB Local)', () => {
         newTask({ title: `t${n}`, description: 'd', metadata: {}, payload: n % 10 === 0 ? 'x'.repeat(2_000) : n }, randomUUID(), at(n)),
       );
       const limit = pLimit(20);
-      for (let start = 0; start < TASKS; start += 100) await store.createMany(tasks.slice(start, start + 100));
-      expect(await store.countByStatus()).toEqual(counts({ PENDING: TASKS }));
+      for (let start = 0; start < TASKS; start += 100) await own.store.createMany(tasks.slice(start, start + 100));
+      expect(await own.store.countByStatus()).toEqual(counts({ PENDING: TASKS }));
 
       const move = async (slice: Task[], apply: (task: Task) => Promise<{ applied: boolean }>) => {
         const results = await Promise.all(slice.map((task) => limit(() => apply(task))));
@@ -49,14 +41,14 @@ describe('task counts from the status index (DynamoDB Local)', () => {
       };
       // Four fifths are claimed; of those, a fifth each completes, fails and is canceled.
       const claimed = tasks.slice(FIFTH);
-      await move(claimed, (task) => store.transition(task.task_id, { to: 'PROCESSING', at: at(TASKS), leaseExpiresAt: at(TASKS + 60_000), maxAttempts: 3 }));
-      expect(await store.countByStatus()).toEqual(counts({ PENDING: FIFTH, PROCESSING: 4 * FIFTH }));
+      await move(claimed, (task) => own.store.transition(task.task_id, { to: 'PROCESSING', at: at(TASKS), leaseExpiresAt: at(TASKS + 60_000), maxAttempts: 3 }));
+      expect(await own.store.countByStatus()).toEqual(counts({ PENDING: FIFTH, PROCESSING: 4 * FIFTH }));
 
       const [completed, failed, canceled] = [0, 1, 2].map((n) => claimed.slice(n * FIFTH, (n + 1) * FIFTH)) as [Task[], Task[], Task[]];
-      await move(completed, (task) => store.transition(task.task_id, { to: 'COMPLETED', at: at(TASKS + 1), attempt: 1, result: { ok: true } }));
-      await move(failed, (task) => store.transition(task.task_id, { to: 'FAILED', at: at(TASKS + 1), attempt: 1, error: { code: 'PROCESSING_FAILED', message: 'boom' } }));
-      await move(canceled, (task) => store.transition(task.task_id, { to: 'CANCELED', at: at(TASKS + 1) }));
-      expect(await store.countByStatus()).toEqual({ PENDING: FIFTH, PROCESSING: FIFTH, COMPLETED: FIFTH, FAILED: FIFTH, CANCELED: FIFTH });
+      await move(completed, (task) => own.store.transition(task.task_id, { to: 'COMPLETED', at: at(TASKS + 1), attempt: 1, result: { ok: true } }));
+      await move(failed, (task) => own.store.transition(task.task_id, { to: 'FAILED', at: at(TASKS + 1), attempt: 1, error: { code: 'PROCESSING_FAILED', message: 'boom' } }));
+      await move(canceled, (task) => own.store.transition(task.task_id, { to: 'CANCELED', at: at(TASKS + 1) }));
+      expect(await own.store.countByStatus()).toEqual({ PENDING: FIFTH, PROCESSING: FIFTH, COMPLETED: FIFTH, FAILED: FIFTH, CANCELED: FIFTH });
     },
     testTimeoutMs(180_000),
   );
