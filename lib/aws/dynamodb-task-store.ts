@@ -453,8 +453,8 @@ export class DynamoDbTaskStore implements TaskStore {
 
   /**
    * Counts each status's partitions of the keys-only status index (Select COUNT reads the index
-   * entries and returns none of them): about 150 bytes of index per task, so 100,000 tasks are some
-   * 15 MB, 1,900 half read units in all (docs/architecture.md, "Counting tasks").
+   * entries and returns none of them): 100,000 tasks took 1,700 read units as DynamoDB Local
+   * reports them (`npm run bench -- --phases counts`; docs/architecture.md, "Counting tasks").
    */
   async countByStatus(): Promise<StatusCounts> {
     const perStatus = await Promise.all(
