@@ -26,6 +26,8 @@ import {
   placeResult,
   SUMMARY_ATTRIBUTES,
   toItems,
+  appendToAttemptLog,
+  failedEvent,
   toTask,
   toTaskSummary,
   toTaskWithBodies,
@@ -272,10 +274,12 @@ export class DynamoDbTaskStore implements TaskStore {
 
   async releaseLease(taskId: string, attempt: number, at: Date, error: TaskError): Promise<void> {
     // Refused when another attempt holds the task now, or it is final: nothing of ours to release.
+    const append = appendToAttemptLog(failedEvent(attempt, at, error));
     await this.updateIf(taskId, {
-      UpdateExpression: 'SET lease_expires_at = :at, last_error = :error',
+      UpdateExpression: `SET lease_expires_at = :at, last_error = :error, ${append.expression}`,
       ConditionExpression: '#status = :processing AND attempts = :attempt',
-      ExpressionAttributeValues: { ':at': at.toISOString(), ':error': error, ':processing': 'PROCESSING', ':attempt': attempt },
+      ExpressionAttributeNames: append.names,
+      ExpressionAttributeValues: { ':at': at.toISOString(), ':error': error, ':processing': 'PROCESSING', ':attempt': attempt, ...append.values },
     });
   }
 
@@ -366,14 +370,14 @@ export class DynamoDbTaskStore implements TaskStore {
   /** One conditional update of a task that is not a status move (`#status` names the status): the item as written, undefined when its condition refused it. */
   private async updateIf(
     taskId: string,
-    update: { UpdateExpression: string; ConditionExpression: string; ExpressionAttributeValues: Record<string, unknown> },
+    { ExpressionAttributeNames, ...update }: { UpdateExpression: string; ConditionExpression: string; ExpressionAttributeNames?: Record<string, string>; ExpressionAttributeValues: Record<string, unknown> },
   ): Promise<TaskItem | undefined> {
     try {
       const { Attributes } = await this.client.send(
         new UpdateCommand({
           TableName: this.tableName,
           Key: { task_id: taskId },
-          ExpressionAttributeNames: { '#status': 'status' },
+          ExpressionAttributeNames: { '#status': 'status', ...ExpressionAttributeNames },
           ReturnValues: 'ALL_NEW',
           ...update,
         }),

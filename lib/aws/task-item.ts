@@ -1,6 +1,6 @@
 import { createHash } from 'node:crypto';
 import { DEFAULT_KIND } from '#lib/tasks/kind';
-import type { Task, TaskError, TaskProgress, TaskStatus, TaskSummary } from '#lib/tasks/model';
+import { MAX_ATTEMPT_ERROR_LENGTH, type Task, type TaskAttempt, type TaskError, type TaskProgress, type TaskStatus, type TaskSummary } from '#lib/tasks/model';
 import { createdKey, listShard, statusShard } from './list-indexes';
 
 /**
@@ -46,11 +46,65 @@ export interface TaskItem {
   expires_at?: number;
   /** When the sweeper last sent the task again: it sends a waiting task at most once per stale period. */
   requeued_at?: string;
+  /** The W3C trace id of the submitting request; absent on tasks stored before it was kept. */
+  trace_id?: string;
+  /** What each attempt reported, appended by the writes that already happen (claim, completion, a failure): no write of its own. */
+  attempt_log?: AttemptEvent[];
   /** Names the transition that wrote the item last: how a write retried by the SDK recognizes its own first attempt. */
   write_id?: string;
   /** The batch submit that created it, and the time after which a processor may abort that batch. */
   batch_id?: string;
   batch_commit_by?: string;
+}
+
+/**
+ * An entry of `attempt_log`. A claim cannot name its attempt (it increments `attempts` in the same
+ * write), so a start is numbered by its place: the starts are the last attempts, in order.
+ */
+export type AttemptEvent =
+  | { event: 'started'; at: string }
+  | { event: 'completed'; attempt: number; at: string }
+  | { event: 'failed'; attempt: number; at: string; error: TaskError };
+
+export const startedEvent = (at: Date): AttemptEvent => ({ event: 'started', at: at.toISOString() });
+export const completedEvent = (attempt: number, at: Date): AttemptEvent => ({ event: 'completed', attempt, at: at.toISOString() });
+export const failedEvent = (attempt: number, at: Date, error: TaskError): AttemptEvent => ({
+  event: 'failed',
+  attempt,
+  at: at.toISOString(),
+  error: { code: error.code, message: error.message.slice(0, MAX_ATTEMPT_ERROR_LENGTH) },
+});
+
+/** The SET clause that appends `event` to an item's attempt log, starting the log where there is none. */
+export function appendToAttemptLog(event: AttemptEvent) {
+  return {
+    expression: '#attempt_log = list_append(if_not_exists(#attempt_log, :no_attempt_events), :attempt_event)',
+    names: { '#attempt_log': 'attempt_log' },
+    values: { ':no_attempt_events': [], ':attempt_event': [event] },
+  };
+}
+
+/**
+ * The attempts an item's log tells of, oldest first. An attempt that reported no end is RUNNING
+ * while it is the task's latest and the task is PROCESSING, CANCELED when the task was canceled
+ * during it, and ABANDONED otherwise. Attempts from before the log was kept are not listed.
+ */
+export function attemptHistoryOf(item: Pick<TaskItem, 'attempt_log' | 'attempts' | 'status'>): TaskAttempt[] {
+  const log = item.attempt_log ?? [];
+  const starts = log.filter((entry) => entry.event === 'started');
+  const first = item.attempts - starts.length + 1;
+  return starts.map((start, index) => {
+    const attempt = first + index;
+    const end = log.find((entry) => entry.event !== 'started' && entry.attempt === attempt);
+    if (end && end.event !== 'started') {
+      return end.event === 'completed'
+        ? { attempt, started_at: start.at, ended_at: end.at, outcome: 'COMPLETED', error: null }
+        : { attempt, started_at: start.at, ended_at: end.at, outcome: 'FAILED', error: end.error };
+    }
+    const latest = attempt === item.attempts;
+    const outcome = latest && item.status === 'PROCESSING' ? 'RUNNING' : latest && item.status === 'CANCELED' ? 'CANCELED' : 'ABANDONED';
+    return { attempt, started_at: start.at, ended_at: null, outcome, error: null };
+  });
 }
 
 /** A batch's verdict, beside its tasks under a key no task id can take; expires with `expires_at` (TTL). */
@@ -167,6 +221,7 @@ function toItem(task: Task): TaskItem {
     ...(task.canceled_at === null ? {} : { canceled_at: task.canceled_at }),
     ...(task.retry_of === null ? {} : { retry_of: task.retry_of }),
     ...(task.retried_as === null ? {} : { retried_as: task.retried_as }),
+    ...(task.trace_id === null ? {} : { trace_id: task.trace_id }),
   };
 }
 
@@ -175,13 +230,14 @@ export function toTask(item: TaskItem): Task {
     ...toTaskSummary(item),
     ...(item.payload_json === undefined ? {} : { payload: JSON.parse(item.payload_json) }),
     result: item.result_json === undefined ? null : JSON.parse(item.result_json),
+    attempt_history: attemptHistoryOf(item),
   };
 }
 
 /** What a summary reads: every attribute but the unbounded payload and result. */
 export const SUMMARY_ATTRIBUTES = [
   'task_id', 'title', 'description', 'status', 'kind', 'metadata_json', 'error', 'last_error', 'progress', 'attempts',
-  'created_at', 'updated_at', 'started_at', 'completed_at', 'canceled_at', 'retry_of', 'retried_as',
+  'created_at', 'updated_at', 'started_at', 'completed_at', 'canceled_at', 'retry_of', 'retried_as', 'trace_id',
 ] as const satisfies ReadonlyArray<keyof TaskItem>;
 
 export function toTaskSummary(item: Pick<TaskItem, (typeof SUMMARY_ATTRIBUTES)[number]>): TaskSummary {
@@ -203,5 +259,6 @@ export function toTaskSummary(item: Pick<TaskItem, (typeof SUMMARY_ATTRIBUTES)[n
     canceled_at: item.canceled_at ?? null,
     retry_of: item.retry_of ?? null,
     retried_as: item.retried_as ?? null,
+    trace_id: item.trace_id ?? null,
   };
 }

@@ -3,7 +3,7 @@ import type { StatusChange } from '#lib/tasks/ports';
 import { sourcesOf } from '#lib/tasks/transitions';
 import { statusShard } from './list-indexes';
 import { isFinal } from '#lib/tasks/transitions';
-import { finalExpiresAt, placeResult } from './task-item';
+import { appendToAttemptLog, completedEvent, failedEvent, finalExpiresAt, placeResult, startedEvent, type AttemptEvent } from './task-item';
 
 type ResultPlacement = ReturnType<typeof placeResult>;
 
@@ -19,6 +19,8 @@ interface UpdateParts {
   /** A condition ANDed onto all of the above. */
   guard?: { expression: string; values: Record<string, unknown> };
   incrementAttempts?: boolean;
+  /** What the move tells of its attempt, appended to `attempt_log`. */
+  attemptEvent?: AttemptEvent;
 }
 
 /** What each move writes besides its status; the status condition itself comes from the transition table. */
@@ -30,6 +32,7 @@ function updatePartsOf(taskId: string, change: StatusChange, { result, retention
         set: { started_at: at, lease_expires_at: change.leaseExpiresAt.toISOString() },
         remove: [],
         incrementAttempts: true,
+        attemptEvent: startedEvent(change.at),
         // A worker that died mid-task leaves its lease to run out; the redelivered message then takes the task over.
         extra: {
           expression: '(#status = :processing AND lease_expires_at < :now)',
@@ -49,6 +52,7 @@ function updatePartsOf(taskId: string, change: StatusChange, { result, retention
         },
         remove: ['lease_expires_at'],
         extra: { expression: 'attempts = :attempt', values: { ':attempt': change.attempt }, combine: 'AND' },
+        attemptEvent: completedEvent(change.attempt, change.at),
       };
     }
     case 'CANCELED':
@@ -58,7 +62,10 @@ function updatePartsOf(taskId: string, change: StatusChange, { result, retention
         set: { error: change.error },
         remove: ['lease_expires_at'],
         ...(change.attempt !== undefined
-          ? { extra: { expression: 'attempts = :attempt', values: { ':attempt': change.attempt }, combine: 'AND' as const } }
+          ? {
+              extra: { expression: 'attempts = :attempt', values: { ':attempt': change.attempt }, combine: 'AND' as const },
+              attemptEvent: failedEvent(change.attempt, change.at, change.error),
+            }
           : {}),
         ...(change.unlessLeased
           ? {
@@ -104,6 +111,12 @@ export function buildTransitionUpdate(tableName: string, taskId: string, change:
     return `#${field} = :set_${field}`;
   });
   sources.forEach((status, index) => (values[sourceNames[index]!] = status));
+  if (parts.attemptEvent) {
+    const append = appendToAttemptLog(parts.attemptEvent);
+    assignments.push(append.expression);
+    Object.assign(names, append.names);
+    Object.assign(values, append.values);
+  }
 
   let expression = `SET ${assignments.join(', ')}`;
   if (parts.incrementAttempts) {

@@ -33,6 +33,7 @@ export const DASHBOARD_PAGE = `<!doctype html>
   #task dl { display: grid; grid-template-columns: 9rem 1fr; gap: .25rem .8rem; margin: .6rem 0 0; font-size: .9rem; }
   #task dt { color: #5f6b7a; }
   #task dd { margin: 0; }
+  #task table.attempts { font-size: .8rem; }
   #task pre { margin: 0; white-space: pre-wrap; word-break: break-all; font-size: .8rem; background: #f4f6f9; padding: .4rem; border-radius: 4px; }
 </style>
 </head>
@@ -145,6 +146,14 @@ const FINAL = ['COMPLETED', 'FAILED', 'CANCELED'];
 let followed = null;
 const link = (id) => id ? '<a href="#task=' + id + '">' + id + '</a>' : '';
 const json = (value) => value === undefined || value === null ? '' : '<pre>' + text(JSON.stringify(value, null, 2)) + '</pre>';
+/** Every attempt: when it started and ended, how it ended, and why a failed one failed. */
+function attemptsTable(attempts) {
+  if (attempts.length === 0) return '';
+  return '<table class="attempts"><thead><tr><th>Attempt</th><th>Started</th><th>Ended</th><th>Outcome</th><th>Error</th></tr></thead><tbody>' +
+    attempts.map((a) => '<tr data-attempt="' + a.attempt + '"><td>' + a.attempt + '</td><td>' + a.started_at + '</td><td>' + (a.ended_at || '') +
+      '</td><td class="outcome">' + a.outcome + '</td><td>' + (a.error ? text(a.error.code + ': ' + a.error.message) : '') + '</td></tr>').join('') +
+    '</tbody></table>';
+}
 function renderTask(task) {
   const rows = [
     ['Task', task.task_id], ['Title', text(task.title)], ['Kind', text(task.kind)],
@@ -152,6 +161,7 @@ function renderTask(task) {
     ['Attempts', task.attempts], ['Created', task.created_at], ['Started', task.started_at || ''], ['Ended', task.completed_at || task.canceled_at || (task.status === 'FAILED' ? task.updated_at : '')],
     ['Error', json(task.error)], ['Last error', json(task.last_error)], ['Payload', json(task.payload)], ['Result', json(task.result)],
     ['Retry of', link(task.retry_of)], ['Retried as', link(task.retried_as)], ['Metadata', json(task.metadata)],
+    ['Trace', task.trace_id ? '<code>' + task.trace_id + '</code>' : ''], ['History', attemptsTable(task.attempt_history || [])],
   ];
   document.getElementById('task').innerHTML = '<dl>' + rows.map(([name, value]) => '<dt>' + name + '</dt><dd class="' + name.toLowerCase().replace(/ /g, '-') + '">' + value + '</dd>').join('') + '</dl>';
 }

@@ -142,6 +142,27 @@ export const TaskProgressSchema = z.object({
 export type TaskProgress = z.infer<typeof TaskProgressSchema>;
 export const MAX_PROGRESS_MESSAGE_LENGTH = 200;
 
+/**
+ * One attempt at a task's work, oldest first. `RUNNING`: the attempt holds the task now.
+ * `ABANDONED`: it never reported an end (its worker stopped, or its lease ran out and a later attempt
+ * or the dead-letter consumer took over). `CANCELED`: the task was canceled while it ran.
+ */
+export const ATTEMPT_OUTCOMES = ['RUNNING', 'COMPLETED', 'FAILED', 'CANCELED', 'ABANDONED'] as const;
+export const TaskAttemptSchema = z.object({
+  attempt: z.number().int().min(1),
+  started_at: timestamp,
+  ended_at: timestamp.nullable(),
+  outcome: z.enum(ATTEMPT_OUTCOMES),
+  /** Why a FAILED attempt failed (its message cut to MAX_ATTEMPT_ERROR_LENGTH). */
+  error: TaskErrorSchema.nullable(),
+});
+export type TaskAttempt = z.infer<typeof TaskAttemptSchema>;
+/** An attempt's error message is kept to this many characters in the history: the item every status write touches holds it. */
+export const MAX_ATTEMPT_ERROR_LENGTH = 300;
+
+/** A W3C trace id: 32 lower-case hex digits. */
+export const TraceIdSchema = z.string().regex(/^[0-9a-f]{32}$/);
+
 /** The task as stored and as returned by the API. */
 export const TaskSchema = z.object({
   task_id: z.uuid(),
@@ -167,11 +188,18 @@ export const TaskSchema = z.object({
   retry_of: z.uuid().nullable(),
   /** On a FAILED task: the task that retries it. A FAILED task stays FAILED; it is retried at most once. */
   retried_as: z.uuid().nullable(),
+  /** The W3C trace id of the request that submitted it: every log line of its life carries it. Null for tasks submitted before it was kept. */
+  trace_id: TraceIdSchema.nullable(),
+  /** Every attempt since the history was kept, oldest first: its start, end and outcome. */
+  attempt_history: z.array(TaskAttemptSchema),
 });
 export type Task = z.infer<typeof TaskSchema>;
 
-/** A task in a list: everything but `payload` and `result`, which are unbounded (a page stays far below Lambda's 6 MB). */
-export const TaskSummarySchema = TaskSchema.omit({ payload: true, result: true });
+/**
+ * A task in a list: everything but `payload` and `result`, which are unbounded (a page stays far
+ * below Lambda's 6 MB), and `attempt_history`, which is for a task's own page.
+ */
+export const TaskSummarySchema = TaskSchema.omit({ payload: true, result: true, attempt_history: true });
 export type TaskSummary = z.infer<typeof TaskSummarySchema>;
 
 const QueueDepthSchema = z.object({
@@ -204,7 +232,7 @@ export const SubmittedTaskSchema = z.object({
 export type SubmittedTask = z.infer<typeof SubmittedTaskSchema>;
 
 /** A freshly submitted task: every lifecycle field starts empty. */
-export function newTask(input: SubmitTaskInput, taskId: string, now: Date): Task {
+export function newTask(input: SubmitTaskInput, taskId: string, now: Date, traceId: string | null = null): Task {
   const at = now.toISOString();
   return {
     task_id: taskId,
@@ -226,6 +254,8 @@ export function newTask(input: SubmitTaskInput, taskId: string, now: Date): Task
     canceled_at: null,
     retry_of: null,
     retried_as: null,
+    trace_id: traceId,
+    attempt_history: [],
   };
 }
 

@@ -4,6 +4,7 @@ import { remainingMs, withReserve } from '#lib/deadline';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { DependencyUnavailableError } from '#lib/errors';
 import type { AppLogger } from '#lib/logger';
+import { currentTrace } from '#lib/trace';
 import { IdempotencyKeyReusedError, TaskNotCancelableError, TaskNotFoundError, TaskNotRetryableError } from './errors';
 import {
   BATCH_NOT_ACCEPTED,
@@ -22,6 +23,9 @@ import {
 } from './model';
 import { DEFAULT_KIND } from './kind';
 import { noMetrics, type ListQuery, type TaskMetrics, type TaskPage, type TaskQueue, type TaskStore } from './ports';
+
+/** The trace of the request submitting a task, kept on the task so its page can name the trace its log lines carry. */
+const submitTraceId = () => currentTrace()?.traceId ?? null;
 
 export interface TaskServiceDeps {
   store: TaskStore;
@@ -138,7 +142,7 @@ export function createTaskService({ store, queue, clock, logger, metrics = noMet
      */
     async submit(input: SubmitTaskInput, idempotencyKey?: string): Promise<SubmittedTask> {
       const now = clock.now();
-      const task = newTask(input, newId(), now);
+      const task = newTask(input, newId(), now, submitTraceId());
       if (idempotencyKey === undefined) {
         await store.create(task);
       } else {
@@ -178,7 +182,7 @@ export function createTaskService({ store, queue, clock, logger, metrics = noMet
      */
     async submitBatch(inputs: SubmitTaskInput[]): Promise<SubmittedBatch> {
       const now = clock.now();
-      const tasks = inputs.map((input) => newTask(input, newId(), now));
+      const tasks = inputs.map((input) => newTask(input, newId(), now, submitTraceId()));
       const batch: BatchRef = { id: newId(), commit_by: new Date(now.getTime() + (remainingMs() ?? DEFAULT_COMMIT_WINDOW_MS)).toISOString() };
       try {
         await withReserve(BATCH_VERDICT_RESERVE_MS, async () => {
@@ -249,7 +253,7 @@ export function createTaskService({ store, queue, clock, logger, metrics = noMet
       if (earlier) return earlier;
       if (original.status !== 'FAILED') throw new TaskNotRetryableError(taskId, original.status);
       const { title, description, metadata, kind, payload } = original;
-      const retry = { ...newTask({ title, description, metadata, kind, ...(payload === undefined ? {} : { payload }) }, newId(), clock.now()), retry_of: taskId };
+      const retry = { ...newTask({ title, description, metadata, kind, ...(payload === undefined ? {} : { payload }) }, newId(), clock.now(), submitTraceId()), retry_of: taskId };
       const outcome = await store.createRetry(retry);
       if (!outcome.applied) {
         // Another retry of the same task won the race, or (never, FAILED being final) it moved on.

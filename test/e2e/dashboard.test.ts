@@ -1,7 +1,7 @@
 import { existsSync, mkdirSync } from 'node:fs';
 import { dirname } from 'node:path';
 import { chromium, type Browser } from 'playwright-core';
-import { randomUUID } from 'node:crypto';
+import { randomBytes, randomUUID } from 'node:crypto';
 import { createDocumentClient } from '#lib/aws/clients';
 import { DynamoDbTaskStore } from '#lib/aws/dynamodb-task-store';
 import { newTask } from '#lib/tasks/model';
@@ -107,6 +107,26 @@ describeWithChromium('the dashboard in Chromium', () => {
     expect(canceled.status).toBe(200);
     await page.locator('#task dd.status:has-text("CANCELED")').waitFor({ timeout: waitMs(15_000) });
     await expect(page.locator('#task dd.ended').textContent()).resolves.toMatch(/^\d{4}-/);
+  }, testTimeoutMs(60_000));
+
+  it('shows a task’s trace id and every attempt: the one that failed with its error, the one that completed', async () => {
+    const traceId = randomBytes(16).toString('hex');
+    const submitted = await fetch(`${env.apiUrl}/tasks`, {
+      method: 'POST',
+      headers: { 'Content-Type': 'application/json', traceparent: `00-${traceId}-${randomBytes(8).toString('hex')}-01` },
+      body: JSON.stringify({ title: 'Dashboard attempts', description: 'fails once, then completes', metadata: { team: 'ops' }, payload: { simulate: { fail_attempts: 1, work_ms: 50 } } }),
+    });
+    const { task_id } = (await submitted.json()) as { task_id: string };
+    const page = await browser.newPage({ viewport: { width: 1200, height: 1400 } });
+    await page.goto(`${baseUrl}/dashboard#task=${task_id}`);
+    await page.locator('#task dd.status:has-text("COMPLETED")').waitFor({ timeout: waitMs(30_000) });
+    expect(await page.locator('#task dd.trace').textContent()).toBe(traceId);
+    const rows = await page.locator('#task table.attempts tbody tr').evaluateAll((trs) => trs.map((tr) => [...tr.querySelectorAll('td')].map((td) => td.textContent)));
+    expect(rows.map((cells) => [cells[0], cells[3]])).toEqual([
+      ['1', 'FAILED'],
+      ['2', 'COMPLETED'],
+    ]);
+    expect(rows[0]?.[4]).toMatch(/^SIMULATED_FAILURE: /);
 
     const taskScreenshot = screenshotPath.replace(/\.png$/, '-task.png');
     await page.locator('#task').screenshot({ path: taskScreenshot });

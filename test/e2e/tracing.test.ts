@@ -35,3 +35,33 @@ const linesOf = (taskId: string) =>
     });
   });
 });
+
+describe('a task’s trace id and attempts, as GET answers them', () => {
+  it('names the submit’s trace and every attempt: the one that failed, with why, and the one that completed', async () => {
+    const traceId = randomBytes(16).toString('hex');
+    const response = await fetch(`${apiUrl}/tasks`, {
+      method: 'POST',
+      headers: { 'Content-Type': 'application/json', traceparent: `00-${traceId}-${randomBytes(8).toString('hex')}-01` },
+      body: JSON.stringify({ title: 'two attempts', description: 'd', payload: { simulate: { fail_attempts: 1, work_ms: 10 } } }),
+    });
+    const { task_id } = (await response.json()) as { task_id: string };
+    type Attempt = { attempt: number; started_at: string; ended_at: string | null; outcome: string; error: { code: string } | null };
+    const task = await eventually(async () => {
+      const body = (await (await fetch(`${apiUrl}/tasks/${task_id}`)).json()) as { status: string; trace_id: string; attempt_history: Attempt[] };
+      return body.status === 'COMPLETED' ? body : undefined;
+    });
+    expect(task.trace_id).toBe(traceId);
+    expect(task.attempt_history.map(({ attempt, outcome }) => [attempt, outcome])).toEqual([
+      [1, 'FAILED'],
+      [2, 'COMPLETED'],
+    ]);
+    expect(task.attempt_history[0]?.error?.code).toBe('SIMULATED_FAILURE');
+    for (const attempt of task.attempt_history) expect(Date.parse(attempt.ended_at!)).toBeGreaterThanOrEqual(Date.parse(attempt.started_at));
+    // A list shows the trace, not the history (that is for the task's own page). Suites run one at a
+    // time, so the newest 100 hold this task.
+    const page = (await (await fetch(`${apiUrl}/tasks?limit=100`)).json()) as { tasks: Array<Record<string, unknown>> };
+    const summary = page.tasks.find((listed) => listed.task_id === task_id);
+    expect(summary).toMatchObject({ trace_id: traceId });
+    expect(summary).not.toHaveProperty('attempt_history');
+  });
+});

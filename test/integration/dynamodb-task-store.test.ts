@@ -103,6 +103,40 @@ describe('DynamoDbTaskStore against DynamoDB Local', () => {
     expect(failed).toMatchObject({ applied: true, task: { error: { code: 'PROCESSING_FAILED', message: 'boom' } } });
   });
 
+  it('keeps every attempt in the writes that already happen: a failed one released, one abandoned, the one that completed', async () => {
+    const id = await taskIn('PENDING');
+    const boom = { code: 'PROCESSING_FAILED', message: 'boom' };
+    const claim = (second: number) => store.transition(id, { to: 'PROCESSING', at: at(second * 1_000), leaseExpiresAt: at(second * 1_000 + LEASE_MS), maxAttempts: 5 });
+    await claim(1);
+    await store.releaseLease(id, 1, at(2_000), boom);
+    await claim(3);
+    // Attempt 2 never reports: its lease runs out and attempt 3 takes the task over.
+    await claim(3 + LEASE_MS / 1_000 + 1);
+    const history = [
+      { attempt: 1, started_at: at(1_000).toISOString(), ended_at: at(2_000).toISOString(), outcome: 'FAILED', error: boom },
+      { attempt: 2, started_at: at(3_000).toISOString(), ended_at: null, outcome: 'ABANDONED', error: null },
+      { attempt: 3, started_at: at(4_000 + LEASE_MS).toISOString(), ended_at: null, outcome: 'RUNNING', error: null },
+    ];
+    expect((await store.get(id))?.attempt_history).toEqual(history);
+    // A refused end (attempt 2 is not the holder) records nothing.
+    expect((await store.transition(id, { to: 'COMPLETED', at: at(5_000 + LEASE_MS), attempt: 2, result: null })).applied).toBe(false);
+    const completed = await store.transition(id, { to: 'COMPLETED', at: at(6_000 + LEASE_MS), attempt: 3, result: null });
+    expect(completed).toMatchObject({ applied: true, task: { attempt_history: [history[0], history[1], { ...history[2], ended_at: at(6_000 + LEASE_MS).toISOString(), outcome: 'COMPLETED' }] } });
+    expect((await store.get(id))?.attempt_history).toEqual(completed.applied && completed.task.attempt_history);
+  });
+
+  it('records a last attempt that failed for good, and keeps the submit’s trace id', async () => {
+    const id = randomUUID();
+    const traceId = 'ab'.repeat(16);
+    await store.create(newTask({ title: 't', description: 'd', metadata: {} }, id, at(), traceId));
+    await store.transition(id, change('PROCESSING'));
+    await store.transition(id, { to: 'FAILED', at: at(2_000), attempt: 1, error: { code: 'INVALID_PAYLOAD', message: 'no' } });
+    expect(await store.get(id)).toMatchObject({
+      trace_id: traceId,
+      attempt_history: [{ attempt: 1, ended_at: at(2_000).toISOString(), outcome: 'FAILED', error: { code: 'INVALID_PAYLOAD', message: 'no' } }],
+    });
+  });
+
   it('lets a claim take over a PROCESSING task only once its lease has run out', async () => {
     const id = await taskIn('PROCESSING');
     const early = await store.transition(id, { to: 'PROCESSING', at: at(2_000), leaseExpiresAt: at(60_000), maxAttempts: 3 });
