@@ -7,6 +7,9 @@ import { systemClock } from '#lib/clock';
 import { loadConfig } from '#lib/config';
 import { logger } from '#lib/logger';
 import { cloudWatchMetrics, countAwsRequest } from '#lib/aws/cloudwatch-metrics';
+import { DynamoDbActivityLog } from '#lib/aws/dynamodb-activity-log';
+import { createActivityRecorder } from '#lib/tasks/activity';
+import { allOf } from '#lib/tasks/ports';
 import { createTaskProcessor } from '#lib/tasks/processing';
 import { createTaskService } from '#lib/tasks/service';
 import { createBulkActions } from '#lib/tasks/bulk-actions';
@@ -21,9 +24,14 @@ import { tracer } from '#lib/tracer';
 export const config = loadConfig();
 
 // Where X-Ray is active, every DynamoDB and SQS call is a subsegment of the invocation's trace.
-export const taskStore = new DynamoDbTaskStore(tracer.captureAWSv3Client(createDocumentClient(countAwsRequest)), config.TASKS_TABLE, { retentionDays: config.TASK_RETENTION_DAYS });
+const documentClient = tracer.captureAWSv3Client(createDocumentClient(countAwsRequest));
+export const taskStore = new DynamoDbTaskStore(documentClient, config.TASKS_TABLE, { retentionDays: config.TASK_RETENTION_DAYS });
 const sqsClient = tracer.captureAWSv3Client(createSqsClient(countAwsRequest));
 export const taskQueue = new SqsTaskQueue(sqsClient, config.TASKS_QUEUE_URL);
+const activityLog = new DynamoDbActivityLog(documentClient, config.TASKS_TABLE);
+
+/** What the processors did, minute by minute, written once per invocation (the handlers flush it): GET /api/stats reads the last hour. */
+export const activity = createActivityRecorder({ log: activityLog, clock: systemClock, logger });
 
 /** The kinds this deployment runs: the built-in simulated job (the default), then the team's own (kinds/index.ts). */
 export const taskKinds = serviceKinds({ workMs: config.TASK_WORK_MS, simulation: config.TASK_SIMULATION === 'on' });
@@ -49,7 +57,7 @@ export const taskProcessor = createTaskProcessor({
   cancelPollMs: config.CANCEL_POLL_MS,
   retryBaseDelaySeconds: config.RETRY_BASE_DELAY_SECONDS,
   maxReceiveCount: config.MAX_RECEIVE_COUNT,
-  metrics: cloudWatchMetrics,
+  metrics: allOf(cloudWatchMetrics, activity.metrics),
 });
 
 /** Counts and queue depths for GET /api/stats, kept STATS_MAX_AGE_SECONDS per container. */
@@ -57,6 +65,7 @@ export const serviceStats = createStatsReader({
   store: taskStore,
   queue: new SqsQueueGauge(sqsClient, config.TASKS_QUEUE_URL),
   deadLetterQueue: new SqsQueueGauge(sqsClient, config.TASKS_DEAD_LETTER_QUEUE_URL),
+  activity: activityLog,
   clock: systemClock,
   maxAgeSeconds: config.STATS_MAX_AGE_SECONDS,
 });

@@ -26,7 +26,11 @@ export function toReceivedMessage(record: SQSRecord): ReceivedMessage {
  * signal given to each record aborts its work `CLEANUP_RESERVE_MS` earlier still, so a batch near its
  * deadline reports the records it did not finish as failures instead of being killed as a whole.
  */
-export function sqsBatchHandler(handleMessage: (message: ReceivedMessage, signal: AbortSignal) => Promise<unknown>) {
+export function sqsBatchHandler(
+  handleMessage: (message: ReceivedMessage, signal: AbortSignal) => Promise<unknown>,
+  /** Runs once the batch's records are done, within the invocation's time: what must be written once per invocation. */
+  { afterBatch }: { afterBatch?: () => Promise<void> } = {},
+) {
   return baseHandler(async (event: SQSEvent, context: Context): Promise<SQSBatchResponse> => {
     const deadline = invocationDeadline(context, REPORT_RESERVE_MS);
     const outOfTime = new AbortController();
@@ -37,9 +41,11 @@ export function sqsBatchHandler(handleMessage: (message: ReceivedMessage, signal
     const handleRecord = (record: SQSRecord) =>
       withTrace(traceFrom(record.messageAttributes?.traceparent?.stringValue), () => handleMessage(toReceivedMessage(record), outOfTime.signal));
     try {
-      return await withDeadline(deadline, () =>
-        processPartialResponse(event, handleRecord, processor, { context, throwOnFullBatchFailure: false }),
-      );
+      return await withDeadline(deadline, async () => {
+        const response = await processPartialResponse(event, handleRecord, processor, { context, throwOnFullBatchFailure: false });
+        await afterBatch?.();
+        return response;
+      });
     } finally {
       clearTimeout(timer);
     }

@@ -45,7 +45,7 @@ export const DASHBOARD_PAGE = `<!doctype html>
   <p id="queues"></p>
 </section>
 <section>
-  <h2>Completed per 10 seconds, last 5 minutes</h2>
+  <h2>Completed and failed per minute, last hour</h2>
   <svg id="throughput" viewBox="0 0 600 140" preserveAspectRatio="none" role="img" aria-label="throughput chart"></svg>
   <p id="latency"></p>
 </section>
@@ -84,41 +84,36 @@ const api = (path, init) => fetch('api/' + path, { ...init, signal: AbortSignal.
 const text = (value) => String(value).replace(/[&<>"]/g, (c) => ({ '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;' })[c]);
 const say = (message) => { document.getElementById('message').textContent = message; };
 
-// Counts of the whole table and the queues' depths (GET /api/stats, at most max_age_seconds old); the
-// chart from the newest 100 completions.
+// Counts of the whole table, the queues' depths and the last hour's activity, all from GET /api/stats
+// (at most max_age_seconds old).
 async function refreshCounts() {
-  const [stats, completed] = await Promise.all([api('stats'), api('tasks?limit=100&status=COMPLETED')]);
+  const stats = await api('stats');
   document.getElementById('counts').innerHTML = STATUSES.map((status) =>
     '<div class="count ' + status + '" data-status="' + status + '"><b>' + stats.tasks.by_status[status] + '</b>' + status + '</div>').join('');
   document.getElementById('counted').textContent = '(' + stats.tasks.total + ' in all, counted ' + new Date(stats.counted_at).toLocaleTimeString() + ')';
   const depth = (queue) => queue.waiting + ' waiting, ' + queue.in_flight + ' in flight, ' + queue.delayed + ' delayed';
   document.getElementById('queues').textContent = 'Queue: ' + depth(stats.queue) + '. Dead-letter queue: ' + depth(stats.dead_letter_queue) + '.';
-  drawThroughput(completed.tasks);
-  showLatency(completed.tasks);
+  drawThroughput(stats.last_hour.per_minute);
+  showLatency(stats.last_hour);
 }
 
-/** p50 and p99 of submit -> start and start -> end, over the newest 100 completions (what the page has read). */
-function showLatency(completed) {
-  const percentile = (values, p) => values.length ? values.sort((a, b) => a - b)[Math.min(values.length - 1, Math.ceil(p * values.length) - 1)] : undefined;
-  const seconds = (ms) => ms === undefined ? 'n/a' : (ms / 1000).toFixed(2) + ' s';
-  const waits = completed.map((task) => Date.parse(task.started_at) - Date.parse(task.created_at));
-  const works = completed.map((task) => Date.parse(task.completed_at) - Date.parse(task.started_at));
-  document.getElementById('latency').textContent = completed.length === 0 ? '' :
-    'Of the newest ' + completed.length + ' completed: submit to start p50 ' + seconds(percentile(waits, 0.5)) + ', p99 ' + seconds(percentile(waits, 0.99)) +
-    '; start to end p50 ' + seconds(percentile(works, 0.5)) + ', p99 ' + seconds(percentile(works, 0.99)) + '.';
+/** p50 and p99 of submit -> start and start -> end over the last hour, and its totals. */
+function showLatency(hour) {
+  const seconds = (ms) => ms === null ? 'n/a' : (ms / 1000).toFixed(2) + ' s';
+  document.getElementById('latency').textContent = 'Last hour: ' + hour.completed + ' completed, ' + hour.failed + ' failed; submit to start p50 ' +
+    seconds(hour.submit_to_start_ms.p50) + ', p99 ' + seconds(hour.submit_to_start_ms.p99) + '; start to end p50 ' +
+    seconds(hour.start_to_end_ms.p50) + ', p99 ' + seconds(hour.start_to_end_ms.p99) + '.';
 }
 
-function drawThroughput(completed) {
-  const now = Date.now(), bucketMs = 10000, buckets = new Array(30).fill(0);
-  for (const task of completed) {
-    const age = now - Date.parse(task.completed_at);
-    if (age >= 0 && age < buckets.length * bucketMs) buckets[buckets.length - 1 - Math.floor(age / bucketMs)]++;
-  }
-  const max = Math.max(1, ...buckets), width = 600 / buckets.length;
-  document.getElementById('throughput').innerHTML = buckets.map((n, i) => {
-    const h = (n / max) * 120;
-    return '<rect x="' + (i * width + 1) + '" y="' + (130 - h) + '" width="' + (width - 2) + '" height="' + h + '" fill="#1e7a34"><title>' + n + '</title></rect>';
-  }).join('') + '<line x1="0" y1="130" x2="600" y2="130" stroke="#999"/><text x="2" y="12" font-size="11">max ' + max + '</text>';
+/** A bar per minute: completed in green, failed in red on top of it. */
+function drawThroughput(minutes) {
+  const max = Math.max(1, ...minutes.map((m) => m.completed + m.failed)), width = 600 / minutes.length;
+  document.getElementById('throughput').innerHTML = minutes.map((m, i) => {
+    const ok = (m.completed / max) * 120, bad = (m.failed / max) * 120;
+    const label = '<title>' + m.minute + ': ' + m.completed + ' completed, ' + m.failed + ' failed</title>';
+    return '<rect class="completed" x="' + (i * width + 0.5) + '" y="' + (130 - ok) + '" width="' + (width - 1) + '" height="' + ok + '" fill="#1e7a34">' + label + '</rect>' +
+      '<rect class="failed" x="' + (i * width + 0.5) + '" y="' + (130 - ok - bad) + '" width="' + (width - 1) + '" height="' + bad + '" fill="#b3261e">' + label + '</rect>';
+  }).join('') + '<line x1="0" y1="130" x2="600" y2="130" stroke="#999"/><text x="2" y="12" font-size="11">max ' + max + ' a minute</text>';
 }
 
 /** A running task's last reported progress: a bar, its percentage and message. */

@@ -208,6 +208,8 @@ const QueueDepthSchema = z.object({
   delayed: z.number().int().nonnegative().meta({ description: 'Sent with a delay not yet over (ApproximateNumberOfMessagesDelayed)' }),
 });
 
+const percentilesSchema = z.object({ p50: z.number().int().nonnegative().nullable(), p99: z.number().int().nonnegative().nullable() });
+
 /** GET /api/stats: how many tasks have each status, and how deep the queues are. */
 export const ServiceStatsSchema = z.object({
   tasks: z.object({
@@ -216,6 +218,19 @@ export const ServiceStatsSchema = z.object({
   }),
   queue: QueueDepthSchema,
   dead_letter_queue: QueueDepthSchema,
+  last_hour: z
+    .object({
+      per_minute: z.array(z.object({ minute: z.string().meta({ description: 'The minute, YYYY-MM-DDTHH:MM (UTC)' }), completed: z.number().int().nonnegative(), failed: z.number().int().nonnegative() })),
+      completed: z.number().int().nonnegative(),
+      failed: z.number().int().nonnegative(),
+      submit_to_start_ms: percentilesSchema.meta({ description: 'QueueWait: from the message\'s send (the submit, or a requeue) to an attempt\'s start, over every attempt started in the hour' }),
+      start_to_end_ms: percentilesSchema.meta({ description: 'WorkTime: from an attempt\'s start to its completion, over every completion in the hour' }),
+    })
+    .meta({
+      description:
+        'The 60 minutes ending with the current one, oldest first, as the processors recorded them (a write per invocation, not per task). ' +
+        'Percentiles are read from log-bucket histograms: within 9% of the true value.',
+    }),
   counted_at: timestamp.meta({ description: 'When these numbers were read; they are at most max_age_seconds old' }),
   max_age_seconds: z.number().int().nonnegative(),
 });

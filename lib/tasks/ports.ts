@@ -1,3 +1,4 @@
+import type { MinuteActivity } from './activity';
 import type { BatchRef, BatchVerdict, StatusCounts, Task, TaskError, TaskMessage, TaskProgress, TaskStatus, TaskSummary } from './model';
 
 /**
@@ -162,3 +163,17 @@ export interface TaskMetrics {
 
 /** Metrics that go nowhere: the default where none are given (unit tests, scripts). */
 export const noMetrics: TaskMetrics = { count: () => undefined, duration: () => undefined };
+
+/** One TaskMetrics that records into each of `sinks`. */
+export const allOf = (...sinks: TaskMetrics[]): TaskMetrics => ({
+  count: (metric, value) => sinks.forEach((sink) => sink.count(metric, value)),
+  duration: (metric, milliseconds) => sinks.forEach((sink) => sink.duration(metric, milliseconds)),
+});
+
+/** Where the minutes of activity are kept: added to by every processor container, read for the last hour. */
+export interface ActivityLog {
+  /** Adds each minute's counts and histograms to what that minute holds already. */
+  add(minutes: MinuteActivity[]): Promise<void>;
+  /** What the given minutes hold; a minute nothing was recorded in may be left out. */
+  read(minutes: string[]): Promise<MinuteActivity[]>;
+}

@@ -1,6 +1,7 @@
 import type { Clock } from '#lib/clock';
 import { TASK_STATUSES, type ServiceStats } from './model';
-import type { QueueDepth, QueueGauge, TaskStore } from './ports';
+import type { ActivityLog, QueueDepth, QueueGauge, TaskStore } from './ports';
+import { summarizeActivity, windowMinutes } from './activity';
 
 /**
  * How old the numbers an instance serves may be. Counting reads the whole status index, so a
@@ -12,6 +13,7 @@ export interface StatsReaderDeps {
   store: Pick<TaskStore, 'countByStatus'>;
   queue: QueueGauge;
   deadLetterQueue: QueueGauge;
+  activity: Pick<ActivityLog, 'read'>;
   clock: Clock;
   maxAgeSeconds?: number;
 }
@@ -22,15 +24,21 @@ const depthBody = ({ waiting, inFlight, delayed }: QueueDepth) => ({ waiting, in
  * Reads task counts and queue depths together, and keeps them for `maxAgeSeconds`: every call in
  * that time, concurrent ones included, shares one read. A failed read is not kept.
  */
-export function createStatsReader({ store, queue, deadLetterQueue, clock, maxAgeSeconds = DEFAULT_STATS_MAX_AGE_SECONDS }: StatsReaderDeps) {
+export function createStatsReader({ store, queue, deadLetterQueue, activity, clock, maxAgeSeconds = DEFAULT_STATS_MAX_AGE_SECONDS }: StatsReaderDeps) {
   let cached: { at: number; stats: Promise<ServiceStats> } | undefined;
 
   async function read(at: Date): Promise<ServiceStats> {
-    const [byStatus, tasksQueue, deadLetters] = await Promise.all([store.countByStatus(), queue.depth(), deadLetterQueue.depth()]);
+    const [byStatus, tasksQueue, deadLetters, minutes] = await Promise.all([
+      store.countByStatus(),
+      queue.depth(),
+      deadLetterQueue.depth(),
+      activity.read(windowMinutes(at)),
+    ]);
     return {
       tasks: { by_status: byStatus, total: TASK_STATUSES.reduce((sum, status) => sum + byStatus[status], 0) },
       queue: depthBody(tasksQueue),
       dead_letter_queue: depthBody(deadLetters),
+      last_hour: summarizeActivity(minutes, at),
       counted_at: at.toISOString(),
       max_age_seconds: maxAgeSeconds,
     };

@@ -235,15 +235,18 @@ describe('the task API over HTTP, through serverless-offline and the local SQS t
     }
   });
 
-  it('reports the tasks by status, counted from the table, and the queues\' depths', async () => {
-    // The stack is shared with other suites: what is known is that this task is counted once it completed.
-    const before = (await call('GET', '/stats')).body.tasks.by_status.COMPLETED as number;
+  it('reports the tasks by status, counted from the table, the queues\' depths and the last hour', async () => {
+    // The stack is shared with other suites: what is known is that this task is counted once it completed,
+    // in the table and in the last hour the processor's invocation wrote its minute to.
+    const earlier = (await call('GET', '/stats')).body;
     const submitted = await submit();
     await waitForStatus(submitted.body.task_id, ['COMPLETED']);
     const stats = await eventually(async () => {
       const response = await call('GET', '/stats');
-      return response.body.tasks.by_status.COMPLETED > before ? response : undefined;
+      return response.body.tasks.by_status.COMPLETED > earlier.tasks.by_status.COMPLETED && response.body.last_hour.completed > earlier.last_hour.completed ? response : undefined;
     });
+    expect(stats.body.last_hour.per_minute).toHaveLength(60);
+    expect(stats.body.last_hour.start_to_end_ms.p50).toEqual(expect.any(Number));
     expect(stats.status).toBe(200);
     expect(stats.headers.get('cache-control')).toBe(`max-age=${stats.body.max_age_seconds}`);
     const byStatus = stats.body.tasks.by_status as Record<string, number>;

@@ -2,7 +2,9 @@ import { DependencyUnavailableError } from '#lib/errors';
 import type { Clock } from '#lib/clock';
 import type { AppLogger } from '#lib/logger';
 import { JsonValueSchema, messageOf, TASK_STATUSES, type BatchRef, type StatusCounts, type BatchVerdict, type Task, type TaskError, type TaskMessage, type TaskProgress, type TaskStatus } from '#lib/tasks/model';
+import type { MinuteActivity } from '#lib/tasks/activity';
 import type {
+  ActivityLog,
   IdempotencyRecord,
   ListQuery,
   StalePosition,
@@ -256,6 +258,28 @@ export class InMemoryTaskQueue implements TaskQueue {
         cause: new Error('AWS.SimpleQueueService.NonExistentQueue: arn:aws:sqs:secret'),
       });
     }
+  }
+}
+
+/** Minutes of activity summed in memory, as the DynamoDB log's ADD sums them. */
+export class InMemoryActivityLog implements ActivityLog {
+  readonly minutes = new Map<string, MinuteActivity>();
+  async add(minutes: MinuteActivity[]): Promise<void> {
+    for (const entry of minutes) {
+      const held = this.minutes.get(entry.minute) ?? { minute: entry.minute, completed: 0, failed: 0, queueWait: {}, workTime: {} };
+      held.completed += entry.completed;
+      held.failed += entry.failed;
+      for (const field of ['queueWait', 'workTime'] as const) {
+        for (const [bucket, count] of Object.entries(entry[field])) held[field][Number(bucket)] = (held[field][Number(bucket)] ?? 0) + count;
+      }
+      this.minutes.set(entry.minute, held);
+    }
+  }
+  async read(minutes: string[]): Promise<MinuteActivity[]> {
+    return minutes.flatMap((minute) => {
+      const held = this.minutes.get(minute);
+      return held ? [structuredClone(held)] : [];
+    });
   }
 }
 

@@ -100,7 +100,7 @@ describe('the packaged CloudFormation template (stage localstack)', () => {
       RetryTask: ['dynamodb:BatchGetItem', 'dynamodb:GetItem', 'dynamodb:PutItem', 'dynamodb:UpdateItem', 'sqs:SendMessage'],
       RedriveTasks: ['dynamodb:BatchGetItem', 'dynamodb:GetItem', 'dynamodb:PutItem', 'dynamodb:Query', 'dynamodb:UpdateItem', 'sqs:SendMessage'],
       CancelTasks: ['dynamodb:BatchGetItem', 'dynamodb:Query', 'dynamodb:UpdateItem'],
-      GetStats: ['dynamodb:Query', 'sqs:GetQueueAttributes'],
+      GetStats: ['dynamodb:BatchGetItem', 'dynamodb:Query', 'sqs:GetQueueAttributes'],
       Health: ['dynamodb:DescribeTable', 'sqs:GetQueueAttributes'],
       ProcessTasks: ['dynamodb:BatchGetItem', 'dynamodb:GetItem', 'dynamodb:PutItem', 'dynamodb:UpdateItem', 'sqs:ChangeMessageVisibility', 'sqs:DeleteMessage', 'sqs:GetQueueAttributes', 'sqs:ReceiveMessage'],
       FailDeadLetters: ['dynamodb:BatchGetItem', 'dynamodb:GetItem', 'dynamodb:UpdateItem', 'sqs:ChangeMessageVisibility', 'sqs:DeleteMessage', 'sqs:GetQueueAttributes', 'sqs:ReceiveMessage'],

@@ -2,7 +2,7 @@ import { createHandler } from '#functions/get-stats';
 import { newTask } from '#lib/tasks/model';
 import type { QueueDepth, QueueGauge } from '#lib/tasks/ports';
 import { createStatsReader } from '#lib/tasks/stats';
-import { InMemoryTaskStore, ManualClock } from '../support/fakes';
+import { InMemoryActivityLog, InMemoryTaskStore, ManualClock } from '../support/fakes';
 import { apiEvent, lambdaContext } from '../support/events';
 
 class FakeGauge implements QueueGauge {
@@ -20,14 +20,15 @@ function setUp(maxAgeSeconds = 5) {
   const deadLetterQueue = new FakeGauge({ waiting: 3, inFlight: 0, delayed: 0 });
   const clock = new ManualClock();
   const counted = jest.spyOn(store, 'countByStatus');
-  const reader = createStatsReader({ store, queue, deadLetterQueue, clock, maxAgeSeconds });
+  const activity = new InMemoryActivityLog();
+  const reader = createStatsReader({ store, queue, deadLetterQueue, activity, clock, maxAgeSeconds });
   const add = async (status: 'PENDING' | 'CANCELED', n: number) => {
     for (let i = 0; i < n; i++) {
       const task = newTask({ title: 't', description: 'd', metadata: {} }, `${status}-${i}-${Math.random()}`, clock.now());
       await store.create(status === 'PENDING' ? task : { ...task, status });
     }
   };
-  return { store, queue, deadLetterQueue, clock, counted, reader, add };
+  return { store, queue, deadLetterQueue, activity, clock, counted, reader, add };
 }
 
 describe('the stats reader', () => {
@@ -39,6 +40,7 @@ describe('the stats reader', () => {
       tasks: { by_status: { PENDING: 2, PROCESSING: 0, COMPLETED: 0, FAILED: 0, CANCELED: 1 }, total: 3 },
       queue: { waiting: 4, in_flight: 2, delayed: 1 },
       dead_letter_queue: { waiting: 3, in_flight: 0, delayed: 0 },
+      last_hour: expect.objectContaining({ completed: 0, failed: 0, submit_to_start_ms: { p50: null, p99: null } }),
       counted_at: clock.now().toISOString(),
       max_age_seconds: 5,
     });
@@ -57,6 +59,16 @@ describe('the stats reader', () => {
     expect((await reader.stats()).tasks.total).toBe(2);
     expect(counted).toHaveBeenCalledTimes(2);
     expect(queue.reads).toBe(2);
+  });
+
+  it('answers the last hour the processors recorded, minute by minute, with the minute it reads in last', async () => {
+    const { reader, activity, clock } = setUp();
+    const minute = clock.now().toISOString().slice(0, 16);
+    await activity.add([{ minute, completed: 7, failed: 2, queueWait: { 10: 7 }, workTime: { 20: 7 } }]);
+    const { last_hour } = await reader.stats();
+    expect(last_hour.per_minute).toHaveLength(60);
+    expect(last_hour.per_minute.at(-1)).toEqual({ minute, completed: 7, failed: 2 });
+    expect(last_hour).toMatchObject({ completed: 7, failed: 2, submit_to_start_ms: { p50: Math.round(2 ** 2.625) }, start_to_end_ms: { p99: Math.round(2 ** 5.125) } });
   });
 
   it('does not keep a failed read: the next call reads again', async () => {
