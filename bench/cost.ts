@@ -45,8 +45,8 @@ export interface CostInputs {
 
 /**
  * Per million tasks. DynamoDB write units: each item write is one unit (items are under 1 KB),
- * plus the two list indexes: one unit each on insert, and two on `by-status` (the old key's delete,
- * the new key's put) per status change; `by-created`'s key never changes. Reads: the cancel polls are modelled, not counted, because on AWS each
+ * plus the three list indexes: one unit each on insert, and two on `by-status` (the old key's delete,
+ * the new key's put) per status change; the keys of `by-created` and `by-kind` never change. Reads: the cancel polls are modelled, not counted, because on AWS each
  * container polls for its own batch while the embedded stack runs every batch in one process and
  * shares one poll: a task is polled every `cancelPollMs` of its work, an eventually consistent
  * half unit each. The rare list and sweeper queries are left out.
@@ -58,7 +58,7 @@ export function projectCost({ byOperation, workMs, cancelPollMs }: CostInputs) {
     .reduce((sum, [, n]) => sum + n, 0);
   const sends = byOperation['SQS.SendMessageBatch'] ?? 0;
   const itemWrites = op('PutItem') + op('UpdateItem') + op('DeleteItem') + 2 * op('TransactWriteItems') + (API_BATCH_SIZE / 4) * op('BatchWriteItem');
-  const indexWrites = 2 + 2 * op('UpdateItem');
+  const indexWrites = 3 + 2 * op('UpdateItem');
   const cancelPollReads = Math.ceil(workMs / cancelPollMs) * 0.5;
   const million = 1_000_000;
   const common = {

@@ -389,9 +389,9 @@ export class DynamoDbTaskStore implements TaskStore {
     }
   }
 
-  async list({ status, limit, cursor }: ListQuery): Promise<TaskPage> {
-    const index = listIndexFor(status);
-    const previous = cursor ? this.cursors.decode(cursor, status) : {};
+  async list({ status, kind, limit, cursor }: ListQuery): Promise<TaskPage> {
+    const index = listIndexFor(status, kind);
+    const previous = cursor ? this.cursors.decode(cursor, status, kind) : {};
     const pages = await Promise.all(
       index.partitions
         .filter((partition) => previous[partition] !== 'done')
@@ -401,8 +401,9 @@ export class DynamoDbTaskStore implements TaskStore {
     const tasks = await this.getSummaries(keys.map(taskIdOf));
     return {
       // The index lags the table a little: a task that left the status since did not have it throughout the walk.
+      // A walk of a kind reads all its statuses: the status filter is applied here.
       tasks: status ? tasks.filter((task) => task.status === status) : tasks,
-      nextCursor: allDone(positions, index.partitions) ? null : this.cursors.encode(status, positions),
+      nextCursor: allDone(positions, index.partitions) ? null : this.cursors.encode(status, positions, kind),
     };
   }
 

@@ -4,7 +4,7 @@ import { TASK_STATUSES, type TaskStatus } from '#lib/tasks/model';
 import { InvalidCursorError } from '#lib/tasks/errors';
 
 /**
- * The table's two keys-only indexes. Both sort by `created_key` (`<created_at>#<task_id>`), which
+ * The table's three keys-only indexes. All sort by `created_key` (`<created_at>#<task_id>`), which
  * is unique: tasks of one batch share `created_at`, and a tie must have one order everywhere for a
  * walk to resume exactly where it stopped.
  *
@@ -13,32 +13,38 @@ import { InvalidCursorError } from '#lib/tasks/errors';
  * - `by-status`, partitioned by `status_shard` (`<status>#<shard>`): a filtered page reads only tasks
  *   of that status. A status change moves the task to another partition under the same sort key,
  *   so a walk meets it at most once, and a task that kept the status throughout exactly once.
+ * - `by-kind`, partitioned by `kind_shard` (`<kind>#<shard>`): a task never leaves it (its kind is
+ *   fixed), so a status move writes nothing to it; a walk of one kind with a status filter reads the
+ *   kind's tasks and keeps those of that status (its pages may be short).
  *
  * Each is spread over SHARDS partitions by the task id's first hex digit, so neither a busy status
  * nor a burst of submits is one hot partition.
  */
 export const CREATED_INDEX = 'by-created';
 export const STATUS_INDEX = 'by-status';
+export const KIND_INDEX = 'by-kind';
 export const SHARDS = 16;
 
 const shardOf = (taskId: string) => parseInt(taskId[0] ?? '0', 16) % SHARDS;
 
 export const listShard = (taskId: string): string => String(shardOf(taskId));
 export const statusShard = (status: TaskStatus, taskId: string): string => `${status}#${shardOf(taskId)}`;
+export const kindShard = (kind: string, taskId: string): string => `${kind}#${shardOf(taskId)}`;
 export const createdKey = (createdAt: string, taskId: string): string => `${createdAt}#${taskId}`;
 /** ISO timestamps hold no `#`, so the task id is what follows the first one. */
 export const taskIdOf = (key: string): string => key.slice(key.indexOf('#') + 1);
 
-/** The index a walk reads and its partitions: by status when filtered, by creation otherwise. */
+/** The index a walk reads and its partitions: by kind or by status when filtered, by creation otherwise. */
 export interface ListIndex {
-  name: typeof CREATED_INDEX | typeof STATUS_INDEX;
-  partitionKey: 'list_shard' | 'status_shard';
+  name: typeof CREATED_INDEX | typeof STATUS_INDEX | typeof KIND_INDEX;
+  partitionKey: 'list_shard' | 'status_shard' | 'kind_shard';
   partitions: string[];
 }
 
 const shards = Array.from({ length: SHARDS }, (_, shard) => shard);
 
-export function listIndexFor(status: TaskStatus | undefined): ListIndex {
+export function listIndexFor(status: TaskStatus | undefined, kind?: string): ListIndex {
+  if (kind !== undefined) return { name: KIND_INDEX, partitionKey: 'kind_shard', partitions: shards.map((shard) => `${kind}#${shard}`) };
   return status
     ? { name: STATUS_INDEX, partitionKey: 'status_shard', partitions: shards.map((shard) => `${status}#${shard}`) }
     : { name: CREATED_INDEX, partitionKey: 'list_shard', partitions: shards.map(String) };
@@ -55,6 +61,8 @@ const CREATED_KEY = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}\.\d{3}Z#[0-9a-f]{8}-[0
 
 const CursorSchema = z.strictObject({
   status: z.enum(TASK_STATUSES).nullable(),
+  /** Absent from cursors issued before lists could be filtered by kind. */
+  kind: z.string().nullable().default(null),
   positions: z.record(z.string(), z.union([z.literal('done'), z.string().regex(CREATED_KEY)])),
 });
 
@@ -66,12 +74,12 @@ const CursorSchema = z.strictObject({
 export class CursorCodec {
   constructor(private readonly signingKey: string) {}
 
-  encode(status: TaskStatus | undefined, positions: Positions): string {
-    const body = Buffer.from(JSON.stringify({ status: status ?? null, positions })).toString('base64url');
+  encode(status: TaskStatus | undefined, positions: Positions, kind?: string): string {
+    const body = Buffer.from(JSON.stringify({ status: status ?? null, kind: kind ?? null, positions })).toString('base64url');
     return `${body}.${this.sign(body)}`;
   }
 
-  decode(cursor: string, status: TaskStatus | undefined): Positions {
+  decode(cursor: string, status: TaskStatus | undefined, kind?: string): Positions {
     const [body = '', signature = '', ...rest] = cursor.split('.');
     const expected = Buffer.from(this.sign(body));
     const given = Buffer.from(signature);
@@ -85,7 +93,8 @@ export class CursorCodec {
       throw new InvalidCursorError('is not a cursor this API issued');
     }
     if (parsed.status !== (status ?? null)) throw new InvalidCursorError('belongs to another status filter');
-    const known = new Set(listIndexFor(status).partitions);
+    if (parsed.kind !== (kind ?? null)) throw new InvalidCursorError('belongs to another kind filter');
+    const known = new Set(listIndexFor(status, kind).partitions);
     if (Object.keys(parsed.positions).some((partition) => !known.has(partition))) throw new InvalidCursorError('is not a cursor this API issued');
     return parsed.positions;
   }

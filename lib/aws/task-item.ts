@@ -1,7 +1,7 @@
 import { createHash } from 'node:crypto';
 import { DEFAULT_KIND } from '#lib/tasks/kind';
 import { MAX_ATTEMPT_ERROR_LENGTH, type Task, type TaskAttempt, type TaskError, type TaskProgress, type TaskStatus, type TaskSummary } from '#lib/tasks/model';
-import { createdKey, listShard, statusShard } from './list-indexes';
+import { createdKey, kindShard, listShard, statusShard } from './list-indexes';
 
 /**
  * The item as stored. Free-form JSON (metadata, payload, result) is kept as JSON text: DynamoDB's
@@ -14,6 +14,8 @@ export interface TaskItem {
   list_shard: string;
   /** Partition key of the `by-status` index: `<status>#<shard>`. */
   status_shard: string;
+  /** Partition key of the `by-kind` index: `<kind>#<shard>`; never changes. Absent on items stored before it existed. */
+  kind_shard?: string;
   /** Sort key of both indexes: `<created_at>#<task_id>`. */
   created_key: string;
   title: string;
@@ -202,6 +204,7 @@ function toItem(task: Task): TaskItem {
     task_id: task.task_id,
     list_shard: listShard(task.task_id),
     status_shard: statusShard(task.status, task.task_id),
+    kind_shard: kindShard(task.kind, task.task_id),
     created_key: createdKey(task.created_at, task.task_id),
     title: task.title,
     description: task.description,

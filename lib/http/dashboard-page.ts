@@ -21,6 +21,8 @@ export const DASHBOARD_PAGE = `<!doctype html>
   .PENDING { color: #8a6d00; } .PROCESSING { color: #0b5cad; } .COMPLETED { color: #1e7a34; }
   .FAILED { color: #b3261e; } .CANCELED { color: #5f6b7a; }
   form { display: flex; gap: .5rem; flex-wrap: wrap; }
+  #filter { margin-bottom: .5rem; }
+  select { padding: .45rem; border: 1px solid #c5ccd6; border-radius: 4px; }
   input { flex: 1; min-width: 12rem; padding: .45rem; border: 1px solid #c5ccd6; border-radius: 4px; }
   button { padding: .45rem .9rem; border: 0; border-radius: 4px; background: #0b5cad; color: #fff; cursor: pointer; }
   button.cancel { background: #b3261e; padding: .25rem .6rem; }
@@ -68,6 +70,10 @@ export const DASHBOARD_PAGE = `<!doctype html>
 </section>
 <section>
   <h2>Recent tasks</h2>
+  <form id="filter">
+    <select name="status" aria-label="Status"><option value="">Any status</option></select>
+    <input name="kind" placeholder="Any kind (e.g. checksum)" pattern="[a-z][a-z0-9-]{0,62}">
+  </form>
   <table>
     <thead><tr><th>Task</th><th>Title</th><th>Kind</th><th>Status</th><th>Progress</th><th>Created</th><th>Attempts</th><th></th></tr></thead>
     <tbody id="tasks"></tbody>
@@ -123,8 +129,22 @@ function progressOf(task) {
   return '<progress max="100" value="' + percent + '"></progress> ' + percent + '%' + (task.progress.message ? ' ' + text(task.progress.message) : '');
 }
 
+// The table lists the 20 newest tasks of the filter's status and kind (GET /api/tasks?status=&kind=).
+const filterForm = document.getElementById('filter');
+filterForm.status.innerHTML += STATUSES.map((status) => '<option>' + status + '</option>').join('');
+filterForm.addEventListener('submit', (event) => event.preventDefault());
+filterForm.addEventListener('change', () => refreshTasks().catch((error) => say('Refresh failed: ' + error.message)));
+function listQuery() {
+  const query = new URLSearchParams({ limit: '20' });
+  if (filterForm.status.value) query.set('status', filterForm.status.value);
+  if (filterForm.kind.value.trim() && filterForm.kind.checkValidity()) query.set('kind', filterForm.kind.value.trim());
+  return 'tasks?' + query;
+}
 async function refreshTasks() {
-  const { tasks } = await api('tasks?limit=20');
+  const query = listQuery();
+  const { tasks } = await api(query);
+  // A refresh begun before the filter changed must not draw over the filtered table.
+  if (query !== listQuery()) return;
   document.getElementById('tasks').innerHTML = tasks.map((task) =>
     '<tr data-task-id="' + task.task_id + '"><td class="id"><a href="#task=' + task.task_id + '">' + task.task_id.slice(0, 8) + '</a></td><td>' + text(task.title) +
     '</td><td class="kind">' + text(task.kind) + '</td><td class="status ' + task.status + '">' + task.status +

@@ -46,7 +46,8 @@ export interface TaskKind<Payload extends z.ZodType = z.ZodType, Result extends 
 // eslint-disable-next-line @typescript-eslint/no-explicit-any -- the registry is heterogeneous by design; each kind is typed where it is defined
 export type AnyTaskKind = TaskKind<any, any>;
 
-const KIND_NAME = /^[a-z][a-z0-9-]{0,62}$/;
+/** What a kind's name may be: also what `GET /api/tasks?kind=` accepts. */
+export const KIND_NAME = /^[a-z][a-z0-9-]{0,62}$/;
 
 /** A kind, checked when its module loads, so that a mistake fails the deploy's first invocation rather than a task. */
 export function defineTaskKind<Payload extends z.ZodType, Result extends z.ZodType>(kind: TaskKind<Payload, Result>): TaskKind<Payload, Result> {

@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { DEFAULT_KIND, type KindRegistry } from './kind';
+import { DEFAULT_KIND, KIND_NAME, type KindRegistry } from './kind';
 
 export const TASK_STATUSES = ['PENDING', 'PROCESSING', 'COMPLETED', 'FAILED', 'CANCELED'] as const;
 export const TaskStatusSchema = z.enum(TASK_STATUSES);
@@ -352,6 +352,11 @@ export type BulkCancelResult = z.infer<typeof BulkCancelResultSchema>;
 /** `GET /api/tasks` query: status filter, page size, and the cursor of the previous page. */
 export const ListTasksQuerySchema = z.object({
   status: TaskStatusSchema.optional(),
+  kind: z
+    .string()
+    .regex(KIND_NAME, 'must be a kind name (lower-case letters, digits and dashes, starting with a letter)')
+    .optional()
+    .meta({ description: 'Only tasks of this kind (with status: of that status among them; such a page may hold fewer than limit tasks and still have a next_cursor)' }),
   limit: wholeNumberParameter(1, MAX_PAGE_SIZE)
     .default(DEFAULT_PAGE_SIZE)
     .meta({ type: 'integer', minimum: 1, maximum: MAX_PAGE_SIZE, description: `Page size, default ${DEFAULT_PAGE_SIZE}` }),

@@ -32,6 +32,8 @@ export type TransitionResult =
 
 export interface ListQuery {
   status?: TaskStatus;
+  /** Only tasks of this kind (`by-kind`); with `status`, those of that status among them. */
+  kind?: string;
   limit: number;
   /** Opaque; from the previous page's `nextCursor`. */
   cursor?: string;

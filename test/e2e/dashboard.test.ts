@@ -95,6 +95,23 @@ describeWithChromium('the dashboard in Chromium', () => {
     expect(existsSync(screenshotPath)).toBe(true);
   }, testTimeoutMs(90_000));
 
+  it('filters the table by status and by kind', async () => {
+    // Dated an hour ahead: the newest of their kind and status whatever other suites add meanwhile.
+    const later = new Date(Date.now() + 3_600_000);
+    const checksum = randomUUID();
+    await store.create({ ...newTask({ title: `Dashboard checksum ${randomUUID().slice(0, 6)}`, description: 'd', metadata: {}, kind: 'checksum', payload: { text: 'x' } }, checksum, later), status: 'FAILED', error: { code: 'X', message: 'x' } });
+    const page = await browser.newPage({ viewport: { width: 1200, height: 1000 } });
+    await page.goto(`${baseUrl}/dashboard`);
+    await page.fill('#filter input[name=kind]', 'checksum');
+    await page.selectOption('#filter select[name=status]', 'FAILED');
+    await page.locator(`#tasks tr[data-task-id="${checksum}"]`).waitFor({ timeout: waitMs(15_000) });
+    const shown = await page.locator('#tasks tr').evaluateAll((rows) => rows.map((row) => [row.querySelector('td.kind')!.textContent, row.querySelector('td.status')!.textContent]));
+    expect(shown.length).toBeGreaterThan(0);
+    expect(shown.every(([kind, status]) => kind === 'checksum' && status === 'FAILED')).toBe(true);
+    await page.selectOption('#filter select[name=status]', 'PENDING');
+    await page.locator(`#tasks tr[data-task-id="${checksum}"]`).waitFor({ state: 'detached', timeout: waitMs(15_000) });
+  }, testTimeoutMs(60_000));
+
   it('shows one task by its link, with its payload, and follows it live to its end', async () => {
     // PENDING and without a message, so nothing moves it but the cancel below: the page must show that
     // change by itself (its GET ?wait answers when the task changes), with no reload.

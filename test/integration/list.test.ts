@@ -46,11 +46,16 @@ describe('list walks (DynamoDB Local)', () => {
   }
 
   /** Walks pages of `limit` until past `since`, calling `between` after each page. */
-  async function walk(options: { status?: TaskStatus; limit: number; since: string; between?: (page: number) => Promise<void> }) {
+  async function walk(options: { status?: TaskStatus; kind?: string; limit: number; since: string; between?: (page: number) => Promise<void> }) {
     const seen: TaskSummary[] = [];
     let cursor: string | undefined;
     for (let page = 0; page < 1_000; page++) {
-      const result = await store.list({ ...(options.status ? { status: options.status } : {}), limit: options.limit, ...(cursor ? { cursor } : {}) });
+      const result = await store.list({
+        ...(options.status ? { status: options.status } : {}),
+        ...(options.kind ? { kind: options.kind } : {}),
+        limit: options.limit,
+        ...(cursor ? { cursor } : {}),
+      });
       seen.push(...result.tasks);
       if (!result.nextCursor || result.tasks.some((t) => t.created_at < options.since)) return seen.filter((t) => t.created_at >= options.since);
       cursor = result.nextCursor;
@@ -118,6 +123,28 @@ describe('list walks (DynamoDB Local)', () => {
     expect(seen.every((t) => t.status === 'PENDING')).toBe(true);
   });
 
+  it('with a kind filter, lists exactly once every task of that kind, whatever their moves, and only those', async () => {
+    const base = Date.UTC(year++, 0, 1);
+    const ofKind = (kind: string, n: number) => Array.from({ length: n }, (_, i) => newTask({ title: kind, description: 'd', metadata: {}, kind }, randomUUID(), new Date(base + i * 1_000)));
+    const checksums = ofKind('checksum', 12);
+    const others = ofKind('simulated', 9);
+    await store.createMany([...checksums, ...others]);
+    created.push(...[...checksums, ...others].map((t) => t.task_id));
+    const since = new Date(base).toISOString();
+    const ids = checksums.map((t) => t.task_id);
+    // A move per page: a kind's partition never changes, so the walk is exact.
+    const seen = await walk({ kind: 'checksum', limit: 4, since, between: async (page) => void (await claim(ids[page]!)) });
+    expectEachOnce(seen, ids);
+    expect(seen.every((t) => t.kind === 'checksum')).toBe(true);
+
+    // With a status filter too: the kind's tasks of that status, pages possibly short.
+    // The walk above claimed the first few: a second claim is refused while their lease runs, so each is at attempt 1.
+    await Promise.all(ids.slice(0, 6).map(claim));
+    await Promise.all(ids.slice(0, 6).map(complete));
+    const completed = await walk({ kind: 'checksum', status: 'COMPLETED', limit: 5, since });
+    expect(completed.map((t) => t.task_id).sort()).toEqual(ids.slice(0, 6).sort());
+  });
+
   it('lists summaries: no payload and no result', async () => {
     const { since } = await submitThirtyFive();
     const [first] = await walk({ limit: 1, since });
@@ -129,5 +156,6 @@ describe('list walks (DynamoDB Local)', () => {
   it('refuses a cursor from another filter', async () => {
     const { nextCursor } = await store.list({ status: 'PENDING', limit: 1 });
     await expect(store.list({ status: 'FAILED', limit: 1, cursor: nextCursor! })).rejects.toBeInstanceOf(InvalidCursorError);
+    await expect(store.list({ status: 'PENDING', kind: 'checksum', limit: 1, cursor: nextCursor! })).rejects.toBeInstanceOf(InvalidCursorError);
   });
 });

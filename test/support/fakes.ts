@@ -168,16 +168,16 @@ export class InMemoryTaskStore implements TaskStore {
     }
   }
 
-  async list({ status, limit, cursor }: ListQuery): Promise<TaskPage> {
+  async list({ status, kind, limit, cursor }: ListQuery): Promise<TaskPage> {
     this.guard();
     const after = cursor === undefined ? undefined : this.decode(cursor);
     const key = (task: Pick<Task, 'created_at' | 'task_id'>) => `${task.created_at}|${task.task_id}`;
     const sorted = [...this.items.values()]
       .map(({ task }) => task)
-      .filter((task) => !status || task.status === status)
+      .filter((task) => (!status || task.status === status) && (!kind || task.kind === kind))
       .sort((a, b) => key(b).localeCompare(key(a)))
       .filter((task) => after === undefined || key(task) < after);
-    const tasks = sorted.slice(0, limit).map(({ payload, result, ...summary }) => structuredClone(summary));
+    const tasks = sorted.slice(0, limit).map(({ payload, result, attempt_history, ...summary }) => structuredClone(summary));
     const last = tasks.at(-1);
     return { tasks, nextCursor: sorted.length > limit && last ? Buffer.from(key(last)).toString('base64url') : null };
   }

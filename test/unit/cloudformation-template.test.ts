@@ -65,7 +65,7 @@ describe('the packaged CloudFormation template (stage localstack)', () => {
     expect(deadLetters.FunctionName).toEqual({ 'Fn::GetAtt': ['FailDeadLettersLambdaFunction', 'Arn'] });
   });
 
-  it('has the on-demand table keyed by task_id with the two sharded, keys-only list indexes', () => {
+  it('has the on-demand table keyed by task_id with the three sharded, keys-only list indexes', () => {
     const table = resources.TasksTable!.Properties;
     expect(table).toMatchObject({ BillingMode: 'PAY_PER_REQUEST', KeySchema: [{ AttributeName: 'task_id', KeyType: 'HASH' }] });
     expect(table.GlobalSecondaryIndexes).toEqual([
@@ -81,6 +81,14 @@ describe('the packaged CloudFormation template (stage localstack)', () => {
         IndexName: 'by-status',
         KeySchema: [
           { AttributeName: 'status_shard', KeyType: 'HASH' },
+          { AttributeName: 'created_key', KeyType: 'RANGE' },
+        ],
+        Projection: { ProjectionType: 'KEYS_ONLY' },
+      },
+      {
+        IndexName: 'by-kind',
+        KeySchema: [
+          { AttributeName: 'kind_shard', KeyType: 'HASH' },
           { AttributeName: 'created_key', KeyType: 'RANGE' },
         ],
         Projection: { ProjectionType: 'KEYS_ONLY' },

@@ -65,6 +65,15 @@ describe('list cursors', () => {
     expect(() => codec.decode(cursor, 'PENDING')).toThrow(InvalidCursorError);
   });
 
+  it('round-trip a kind walk’s positions, and refuse them for another kind or none', () => {
+    const positions: Positions = { 'checksum#2': at, 'checksum#9': 'done' };
+    expect(codec.decode(codec.encode('FAILED', positions, 'checksum'), 'FAILED', 'checksum')).toEqual(positions);
+    expect(() => codec.decode(codec.encode(undefined, positions, 'checksum'), undefined, 'compress')).toThrow(/another kind filter/);
+    expect(() => codec.decode(codec.encode(undefined, positions, 'checksum'), undefined)).toThrow(/another kind filter/);
+    // A kind walk's partitions are no other walk's: a cursor edited to name them is refused.
+    expect(() => codec.decode(codec.encode(undefined, { '2': at }, 'checksum'), undefined, 'checksum')).toThrow(InvalidCursorError);
+  });
+
   it('refuse a cursor issued for another status filter', () => {
     expect(() => codec.decode(codec.encode('PENDING', {}), 'FAILED')).toThrow(/another status filter/);
     expect(() => codec.decode(codec.encode(undefined, {}), 'FAILED')).toThrow(InvalidCursorError);

@@ -40,7 +40,16 @@ describe('GET /api/tasks', () => {
     expect(body).toEqual({ tasks: [expect.objectContaining({ task_id: ID(2), status: 'CANCELED' })], next_cursor: null });
   });
 
+  it('filters by kind, and by kind and status', async () => {
+    const { get } = await setup(3);
+    expect((await get({ kind: 'simulated' })).body.tasks).toHaveLength(3);
+    expect((await get({ kind: 'checksum' })).body).toEqual({ tasks: [], next_cursor: null });
+    expect((await get({ kind: 'simulated', status: 'CANCELED' })).body.tasks.map((task: { task_id: string }) => task.task_id)).toEqual([ID(2)]);
+  });
+
   it.each([
+    [{ kind: 'Checksum' }, 'query.kind'],
+    [{ kind: '' }, 'query.kind'],
     [{ status: 'DONE' }, 'query.status'],
     [{ limit: '0' }, 'query.limit'],
     [{ limit: '101' }, 'query.limit'],
