@@ -10,6 +10,7 @@ import { measureAbort } from './phases/abort';
 import { measureBurst } from './phases/burst';
 import { measureCapacity } from './phases/capacity';
 import { measureCounts } from './phases/counts';
+import { measureDashboard } from './phases/dashboard';
 import { measureEndToEnd } from './phases/end-to-end';
 import { measureLimit, measureLimitInFlight } from './phases/limit';
 import { measureProcessorBatch } from './phases/processor';
@@ -29,8 +30,8 @@ const { values: args } = parseArgs({
     'phase-seconds': { type: 'string', default: '4' },
     /** End-to-end runs in the same stack: the first meets cold function instances, the next ones warm ones. */
     rounds: { type: 'string', default: '1' },
-    /** Comma-separated: burst, limit, in-flight, end-to-end, processor, submit, capacity, abort, counts. */
-    phases: { type: 'string', default: 'burst,limit,in-flight,end-to-end,processor,submit,capacity,abort,counts' },
+    /** Comma-separated: burst, limit, in-flight, end-to-end, processor, submit, capacity, abort, counts, dashboard. */
+    phases: { type: 'string', default: 'burst,limit,in-flight,end-to-end,processor,submit,capacity,abort,counts,dashboard' },
     /** The burst phase's sizes: that many single submits at once, each against a freshly started stack. */
     burst: { type: 'string', default: '100,500' },
   },
@@ -97,6 +98,10 @@ async function main() {
     const capacity = stack && PHASES.has('capacity') ? await measureCapacity(stack) : undefined;
     const abort = stack && PHASES.has('abort') ? await measureAbort(stack) : undefined;
     const counts = stack && PHASES.has('counts') ? await measureCounts(stack) : undefined;
+    const stamp = startedAt.toISOString().replace(/[:.]/g, '-');
+    mkdirSync('bench/results', { recursive: true });
+    // Last: it leaves 100,000 tasks in the stack's table.
+    const dashboard = stack && PHASES.has('dashboard') ? await measureDashboard(stack, `bench/results/${stamp}-dashboard.png`) : undefined;
     // SQS requests per task with single submits: one send per task plus the trigger's receive and delete.
     const singleSqs = endToEnd ? 1 + (endToEnd.requestsPerTask.byService.sqs ?? 0) - (endToEnd.requestsPerTask.byOperation['SQS.SendMessageBatch'] ?? 0) : undefined;
     const costs = endToEnd ? projectCost({ byOperation: endToEnd.requestsPerTask.byOperation, workMs: WORK_MS, cancelPollMs: CANCEL_POLL_MS }) : undefined;
@@ -154,6 +159,14 @@ async function main() {
         measured: counts ? `${counts.exact ? 'exact' : 'wrong'} in ${fmt(counts.seconds)} s, ${fmt(counts.readUnits, 0)} read units ($${counts.costPerCount.toFixed(6)} per count)` : 'n/a',
         met: counts ? counts.exact : null,
       },
+      {
+        name: `dashboard in Chromium over ${dashboard?.tasks ?? 100_000} tasks more: every task counted, then each refresh (stats, list of 20), slowest`,
+        target: '≤ 5 s',
+        measured: dashboard
+          ? `counted after ${fmt(dashboard.firstFullCountSeconds, 1)} s; stats p50 ${dashboard.calls.stats.p50Ms} ms, max ${dashboard.calls.stats.maxMs} ms (${dashboard.calls.stats.count} calls); list p50 ${dashboard.calls.list.p50Ms} ms, max ${dashboard.calls.list.maxMs} ms (${dashboard.calls.list.count}); ${dashboard.rowsShown} rows`
+          : 'n/a',
+        met: dashboard ? Math.max(dashboard.calls.stats.maxMs, dashboard.calls.list.maxMs) <= 5_000 && dashboard.rowsShown === 20 : null,
+      },
       { name: 'DynamoDB writes per task', target: '≤ 3', measured: fmt(dynamoWrites), met: dynamoWrites === undefined ? null : dynamoWrites <= 3 },
       { name: 'SQS requests per task, single submits', target: '≤ 1.3', measured: fmt(singleSqs), met: singleSqs === undefined ? null : singleSqs <= 1.3 },
       { name: 'SQS requests per task, batch submits', target: '≤ 0.4', measured: fmt(endToEnd?.requestsPerTask.byService.sqs), met: endToEnd ? (endToEnd.requestsPerTask.byService.sqs ?? 0) <= 0.4 : null },
@@ -162,9 +175,7 @@ async function main() {
       { name: 'cost per million tasks, single submits', target: 'reported', measured: costs ? `$${costs.single.total.toFixed(2)}` : 'n/a', met: null },
     ];
 
-    const results = { startedAt: startedAt.toISOString(), machine: { cpus: (await import('node:os')).cpus().length, node: process.version }, settings: { TASKS, WORK_MS, TRIGGER_CONCURRENCY, PHASE_MS, PHASES: [...PHASES] }, bursts, memoryMb, limit, limitInFlight, endToEndRounds: endToEndRounds.map(({ wallSeconds, batchSubmitsRetriedAfter503 }) => ({ wallSeconds, batchSubmitsRetriedAfter503 })), endToEnd, processorBatch, processorBatchOf100, submits, capacity, abort, counts, costs, prices: PRICES, targets };
-    mkdirSync('bench/results', { recursive: true });
-    const stamp = startedAt.toISOString().replace(/[:.]/g, '-');
+    const results = { startedAt: startedAt.toISOString(), machine: { cpus: (await import('node:os')).cpus().length, node: process.version }, settings: { TASKS, WORK_MS, TRIGGER_CONCURRENCY, PHASE_MS, PHASES: [...PHASES] }, bursts, memoryMb, limit, limitInFlight, endToEndRounds: endToEndRounds.map(({ wallSeconds, batchSubmitsRetriedAfter503 }) => ({ wallSeconds, batchSubmitsRetriedAfter503 })), endToEnd, processorBatch, processorBatchOf100, submits, capacity, abort, counts, dashboard, costs, prices: PRICES, targets };
     writeFileSync(`bench/results/${stamp}.json`, JSON.stringify(results, null, 2));
     writeFileSync(`bench/results/${stamp}.svg`, renderChart(results));
 

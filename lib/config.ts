@@ -31,6 +31,11 @@ export const ConfigSchema = z.object({
   TASK_RETENTION_DAYS: positiveInt.default(30),
   /** `on`: the processor reads `payload.simulate` (fail_attempts, work_ms) and submit validates it; off on deployed stages unless set. */
   TASK_SIMULATION: z.enum(['on', 'off']).default('off'),
+  /**
+   * How long before its run_at a delayed task is queued (the dispatcher runs every minute; SQS
+   * delays a message at most 900 s). A task due later than this after its submit is held until then.
+   */
+  TASK_DISPATCH_AHEAD_SECONDS: positiveInt.max(840).default(840),
   /** The queue's maxReceiveCount, so the processor knows which attempt is the last. */
   MAX_RECEIVE_COUNT: positiveInt.default(3),
 });

@@ -14,6 +14,7 @@ import { createTaskProcessor } from '#lib/tasks/processing';
 import { createTaskService } from '#lib/tasks/service';
 import { createBulkActions } from '#lib/tasks/bulk-actions';
 import { createStaleTaskSweeper } from '#lib/tasks/sweeper';
+import { createDueTaskDispatcher } from '#lib/tasks/dispatcher';
 import { serviceKinds } from '#lib/kinds';
 import { tracer } from '#lib/tracer';
 
@@ -25,7 +26,10 @@ export const config = loadConfig();
 
 // Where X-Ray is active, every DynamoDB and SQS call is a subsegment of the invocation's trace.
 const documentClient = tracer.captureAWSv3Client(createDocumentClient(countAwsRequest));
-export const taskStore = new DynamoDbTaskStore(documentClient, config.TASKS_TABLE, { retentionDays: config.TASK_RETENTION_DAYS });
+export const taskStore = new DynamoDbTaskStore(documentClient, config.TASKS_TABLE, {
+  retentionDays: config.TASK_RETENTION_DAYS,
+  dispatchAheadSeconds: config.TASK_DISPATCH_AHEAD_SECONDS,
+});
 const sqsClient = tracer.captureAWSv3Client(createSqsClient(countAwsRequest));
 export const taskQueue = new SqsTaskQueue(sqsClient, config.TASKS_QUEUE_URL);
 const activityLog = new DynamoDbActivityLog(documentClient, config.TASKS_TABLE);
@@ -42,6 +46,7 @@ export const taskService = createTaskService({
   clock: systemClock,
   logger,
   metrics: cloudWatchMetrics,
+  dispatchAheadSeconds: config.TASK_DISPATCH_AHEAD_SECONDS,
 });
 
 /** The operator's actions on many tasks (redrive, cancel), built on the service's own retry and cancel. */
@@ -76,5 +81,14 @@ export const requeueStaleTasks = createStaleTaskSweeper({
   clock: systemClock,
   logger,
   staleAfterSeconds: config.STALE_TASK_SECONDS,
+  limit: 1_000,
+});
+
+export const dispatchDueTasks = createDueTaskDispatcher({
+  store: taskStore,
+  queue: taskQueue,
+  clock: systemClock,
+  logger,
+  aheadSeconds: config.TASK_DISPATCH_AHEAD_SECONDS,
   limit: 1_000,
 });

@@ -30,8 +30,10 @@ export interface EmbeddedStackOptions {
   visibilityTimeoutSeconds?: number;
   /** Batches each SQS trigger works at once, as the event source mapping's maximum concurrency. */
   maxConcurrency?: number;
-  /** Replaces the `rate(...)` of every scheduled function (tests run the sweeper every few seconds). */
-  scheduleEveryMs?: number;
+  /** Replaces the `rate(...)` of every scheduled function (tests run the sweeper every few seconds), or of those named. */
+  scheduleEveryMs?: number | Record<string, number>;
+  /** Overrides TASK_DISPATCH_AHEAD_SECONDS (tests hold tasks due a few seconds ahead, for the dispatcher). */
+  dispatchAheadSeconds?: number;
   /** Overrides STALE_TASK_SECONDS. */
   staleTaskSeconds?: number;
   logLevel?: string;
@@ -201,6 +203,7 @@ export async function startEmbeddedStack(options: EmbeddedStackOptions = {}): Pr
         ...(options.cancelPollMs === undefined ? {} : { CANCEL_POLL_MS: String(options.cancelPollMs) }),
         ...(options.logLevel === undefined ? {} : { LOG_LEVEL: options.logLevel }),
         ...(options.staleTaskSeconds === undefined ? {} : { STALE_TASK_SECONDS: String(options.staleTaskSeconds) }),
+        ...(options.dispatchAheadSeconds === undefined ? {} : { TASK_DISPATCH_AHEAD_SECONDS: String(options.dispatchAheadSeconds) }),
         ...(options.kindsModule === undefined ? {} : { TASK_KINDS_MODULE: options.kindsModule }),
       },
       options.echo ? (line) => options.showMetrics === true || !line.includes('{"_aws"') : false,
@@ -265,7 +268,7 @@ export async function startEmbeddedStack(options: EmbeddedStackOptions = {}): Pr
         invokeFunction(lambda, schedule.functionName, { source: 'aws.events', 'detail-type': 'Scheduled Event' }).catch(
           (error: Error) => options.echo && console.error(`[schedule ${schedule.functionKey}] ${error.message}`),
         );
-      }, options.scheduleEveryMs ?? schedule.everyMs),
+      }, (typeof options.scheduleEveryMs === 'number' ? options.scheduleEveryMs : options.scheduleEveryMs?.[schedule.functionKey]) ?? schedule.everyMs),
     );
     if (options.triggersPaused) triggers.forEach((trigger) => trigger.pause());
     // Triggers and schedules stop first: nothing may start while the functions go away.

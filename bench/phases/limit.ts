@@ -1,3 +1,4 @@
+import { DEFAULT_DISPATCH_AHEAD_SECONDS } from '#lib/tasks/schedule';
 import { randomUUID } from 'node:crypto';
 import { DeleteTableCommand } from '@aws-sdk/client-dynamodb';
 import { PutCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
@@ -28,7 +29,7 @@ async function limitResources(stack: EmbeddedStack) {
     const ids = Array.from({ length: 10 }, () => randomUUID());
     await Promise.all(
       ids.map(async (id) => {
-        await dynamo.send(new PutCommand({ TableName: table, Item: toItems(newTask({ title: 'limit', description: 'd', metadata: {} }, id, new Date()), DEFAULT_RETENTION_DAYS).item, ConditionExpression: 'attribute_not_exists(task_id)' }));
+        await dynamo.send(new PutCommand({ TableName: table, Item: toItems(newTask({ title: 'limit', description: 'd', metadata: {} }, id, new Date()), DEFAULT_RETENTION_DAYS, DEFAULT_DISPATCH_AHEAD_SECONDS).item, ConditionExpression: 'attribute_not_exists(task_id)' }));
         await sqs.send(new SendMessageCommand({ QueueUrl, MessageBody: id }));
       }),
     );

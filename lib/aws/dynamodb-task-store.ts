@@ -16,9 +16,10 @@ import {
 import { setTimeout as sleep } from 'node:timers/promises';
 import { unmarshall } from '@aws-sdk/util-dynamodb';
 import { DependencyUnavailableError } from '#lib/errors';
+import { DEFAULT_DISPATCH_AHEAD_SECONDS } from '#lib/tasks/schedule';
 import { chunks, sendChunks, sendUntilDone } from './batch-retry';
 import { callDependency } from './dependency-call';
-import { allDone, createdKey, CursorCodec, listIndexFor, mergePages, STATUS_INDEX, statusPartitions, taskIdOf, type ListIndex, type PartitionPage } from './list-indexes';
+import { allDone, createdKey, CursorCodec, DUE_INDEX, DUE_PARTITIONS, listIndexFor, mergePages, STATUS_INDEX, statusPartitions, statusShard, taskIdOf, type ListIndex, type PartitionPage } from './list-indexes';
 import {
   batchItemKey,
   bodyKeysOf,
@@ -43,9 +44,13 @@ import type { IdempotencyRecord, ListQuery, StalePosition, StatusChange, TaskPag
 /** BatchWriteItem takes at most 25 requests, BatchGetItem 100 keys. */
 const BATCH_WRITE_LIMIT = 25;
 const BATCH_GET_LIMIT = 100;
-/** How long a batch's verdict is kept: far longer than any of its messages can live (retries, dead letters). */
-const BATCH_RECORD_SECONDS = 14 * 24 * 60 * 60;
+/** How long a batch's verdict is kept: past the longest a task of it can be held (a year) and its messages then live (retries, dead letters). */
+const BATCH_RECORD_SECONDS = (365 + 14) * 24 * 60 * 60;
 export const DEFAULT_RETENTION_DAYS = 30;
+
+/** The message of a stored task: with its batch, so a task of a batch still runs only if that batch was committed. */
+const messageOfItem = (item: TaskItem): TaskMessage =>
+  messageOf(toTaskSummary(item), item.batch_id && item.batch_commit_by ? { id: item.batch_id, commit_by: item.batch_commit_by } : undefined);
 
 /**
  * The DynamoDB implementation of the task store: one item per task, keyed by `task_id`, and an item
@@ -54,19 +59,24 @@ export const DEFAULT_RETENTION_DAYS = 30;
 export class DynamoDbTaskStore implements TaskStore {
   private readonly cursors: CursorCodec;
   private readonly retentionDays: number;
+  private readonly dispatchAheadSeconds: number;
 
-  /** `retentionDays`: how long a final task is kept (TASK_RETENTION_DAYS); its final write sets the TTL to then. */
+  /**
+   * `retentionDays`: how long a final task is kept (TASK_RETENTION_DAYS); its final write sets the TTL to then.
+   * `dispatchAheadSeconds`: a task due later than this after its submit is stored held (TASK_DISPATCH_AHEAD_SECONDS).
+   */
   constructor(
     private readonly client: DynamoDBDocumentClient,
     private readonly tableName: string,
-    { retentionDays = DEFAULT_RETENTION_DAYS }: { retentionDays?: number } = {},
+    { retentionDays = DEFAULT_RETENTION_DAYS, dispatchAheadSeconds = DEFAULT_DISPATCH_AHEAD_SECONDS }: { retentionDays?: number; dispatchAheadSeconds?: number } = {},
   ) {
     this.cursors = new CursorCodec(tableName);
     this.retentionDays = retentionDays;
+    this.dispatchAheadSeconds = dispatchAheadSeconds;
   }
 
   async create(task: Task): Promise<void> {
-    const { item, payload } = toItems(task, this.retentionDays);
+    const { item, payload } = toItems(task, this.retentionDays, this.dispatchAheadSeconds);
     // The payload first: a task item is never there without the payload it names.
     if (payload) await this.putAll([payload]);
     await callDependency('task store', () =>
@@ -112,7 +122,7 @@ export class DynamoDbTaskStore implements TaskStore {
 
   async createMany(tasks: Task[], batch?: BatchRef): Promise<void> {
     const batchAttributes = batch ? { batch_id: batch.id, batch_commit_by: batch.commit_by } : {};
-    const split = tasks.map((task) => toItems(task, this.retentionDays));
+    const split = tasks.map((task) => toItems(task, this.retentionDays, this.dispatchAheadSeconds));
     // The payloads first: a task item is never there without the payload it names.
     await this.putAll(split.flatMap(({ payload }) => (payload ? [payload] : [])));
     await this.putAll(split.map(({ item }) => ({ ...item, ...batchAttributes })));
@@ -127,7 +137,7 @@ export class DynamoDbTaskStore implements TaskStore {
       target_created_at: record.createdAt,
       expires_at: Math.ceil(record.expiresAt.getTime() / 1000),
     };
-    const { item: taskItem, payload } = toItems(task, this.retentionDays);
+    const { item: taskItem, payload } = toItems(task, this.retentionDays, this.dispatchAheadSeconds);
     if (payload) await this.putAll([payload]);
     for (let attempt = 1; ; attempt++) {
       try {
@@ -175,7 +185,7 @@ export class DynamoDbTaskStore implements TaskStore {
   }
 
   async createRetry(retry: Task & { retry_of: string }): Promise<{ applied: true } | { applied: false; current?: Task }> {
-    const { item, payload } = toItems(retry, this.retentionDays);
+    const { item, payload } = toItems(retry, this.retentionDays, this.dispatchAheadSeconds);
     if (payload) await this.putAll([payload]);
     try {
       await this.client.send(
@@ -322,7 +332,9 @@ export class DynamoDbTaskStore implements TaskStore {
       UpdateExpression: 'SET requeued_at = :at',
       ConditionExpression:
         '(#status = :pending OR (#status = :processing AND lease_expires_at < :at)) AND ' +
-        '(attribute_not_exists(requeued_at) OR requeued_at < :requeued_before)',
+        '(attribute_not_exists(requeued_at) OR requeued_at < :requeued_before) AND ' +
+        // A delayed task is stale a stale period after it was due, not after its submit.
+        '(attribute_not_exists(run_at) OR run_at < :requeued_before)',
       ExpressionAttributeValues: {
         ':at': at.toISOString(),
         ':pending': 'PENDING',
@@ -330,8 +342,39 @@ export class DynamoDbTaskStore implements TaskStore {
         ':requeued_before': requeuedBefore.toISOString(),
       },
     });
-    if (!item) return undefined;
-    return messageOf(toTaskSummary(item), item.batch_id && item.batch_commit_by ? { id: item.batch_id, commit_by: item.batch_commit_by } : undefined);
+    return item && messageOfItem(item);
+  }
+
+  async findDue(until: Date, limit: number): Promise<string[]> {
+    // `$` sorts right after the `#` of a due_key: every key of a run_at up to `until` is below the bound.
+    const bound = `${until.toISOString()}$`;
+    const pages = await Promise.all(
+      DUE_PARTITIONS.map(async (partition) => {
+        const result = await callDependency('task store', () =>
+          this.client.send(
+            new QueryCommand({
+              TableName: this.tableName,
+              IndexName: DUE_INDEX,
+              KeyConditionExpression: 'due_shard = :partition AND due_key < :bound',
+              ExpressionAttributeValues: { ':partition': partition, ':bound': bound },
+              ScanIndexForward: true,
+              Limit: limit,
+            }),
+          ),
+        );
+        return ((result.Items ?? []) as Array<Pick<TaskItem, 'due_key'>>).map((item) => item.due_key!);
+      }),
+    );
+    return pages.flat().sort().slice(0, limit).map(taskIdOf);
+  }
+
+  async markDispatched(taskId: string): Promise<TaskMessage | undefined> {
+    const item = await this.updateIf(taskId, {
+      UpdateExpression: 'SET status_shard = :queued REMOVE due_shard, due_key',
+      ConditionExpression: '#status = :pending AND attribute_exists(due_shard)',
+      ExpressionAttributeValues: { ':queued': statusShard('PENDING', taskId), ':pending': 'PENDING' },
+    });
+    return item && messageOfItem(item);
   }
 
   async recordProgress(taskId: string, attempt: number, progress: TaskProgress): Promise<boolean> {

@@ -13,6 +13,9 @@ import { InvalidCursorError } from '#lib/tasks/errors';
  * - `by-status`, partitioned by `status_shard` (`<status>#<shard>`): a filtered page reads only tasks
  *   of that status. A status change moves the task to another partition under the same sort key,
  *   so a walk meets it at most once, and a task that kept the status throughout exactly once.
+ *   A held task (delayed past what SQS can delay, lib/tasks/schedule.ts) is PENDING in its own
+ *   partitions, `SCHEDULED#<shard>`, until it is dispatched: a PENDING walk or count reads both, the
+ *   sweeper only the PENDING ones, so tasks that wait by design never stand before lost ones.
  * - `by-kind`, partitioned by `kind_shard` (`<kind>#<shard>`): a task never leaves it (its kind is
  *   fixed), so a status move writes nothing to it; a walk of one kind with a status filter reads the
  *   kind's tasks and keeps those of that status (its pages may be short).
@@ -23,12 +26,24 @@ import { InvalidCursorError } from '#lib/tasks/errors';
 export const CREATED_INDEX = 'by-created';
 export const STATUS_INDEX = 'by-status';
 export const KIND_INDEX = 'by-kind';
+/**
+ * The sparse index of held tasks, partitioned by `due_shard` and sorted by `due_key`
+ * (`<run_at>#<task_id>`): what the dispatcher reads, due first. A task leaves it when it is
+ * dispatched or ends (its write removes both attributes).
+ */
+export const DUE_INDEX = 'by-due';
+/** Where a held PENDING task sits in `by-status` until it is dispatched. */
+export const HELD_STATUS = 'SCHEDULED';
 export const SHARDS = 16;
 
 const shardOf = (taskId: string) => parseInt(taskId[0] ?? '0', 16) % SHARDS;
 
 export const listShard = (taskId: string): string => String(shardOf(taskId));
 export const statusShard = (status: TaskStatus, taskId: string): string => `${status}#${shardOf(taskId)}`;
+export const heldStatusShard = (taskId: string): string => `${HELD_STATUS}#${shardOf(taskId)}`;
+export const dueShard = (taskId: string): string => String(shardOf(taskId));
+export const dueKey = (runAt: string, taskId: string): string => `${runAt}#${taskId}`;
+export const DUE_PARTITIONS = Array.from({ length: SHARDS }, (_, shard) => String(shard));
 export const kindShard = (kind: string, taskId: string): string => `${kind}#${shardOf(taskId)}`;
 export const createdKey = (createdAt: string, taskId: string): string => `${createdAt}#${taskId}`;
 /** ISO timestamps hold no `#`, so the task id is what follows the first one. */
@@ -46,12 +61,16 @@ const shards = Array.from({ length: SHARDS }, (_, shard) => shard);
 export function listIndexFor(status: TaskStatus | undefined, kind?: string): ListIndex {
   if (kind !== undefined) return { name: KIND_INDEX, partitionKey: 'kind_shard', partitions: shards.map((shard) => `${kind}#${shard}`) };
   return status
-    ? { name: STATUS_INDEX, partitionKey: 'status_shard', partitions: shards.map((shard) => `${status}#${shard}`) }
+    ? { name: STATUS_INDEX, partitionKey: 'status_shard', partitions: statusPartitions([status], { held: true }) }
     : { name: CREATED_INDEX, partitionKey: 'list_shard', partitions: shards.map(String) };
 }
 
-export function statusPartitions(statuses: readonly TaskStatus[]): string[] {
-  return statuses.flatMap((status) => listIndexFor(status).partitions);
+/** The `by-status` partitions of these statuses; with `held`, PENDING's include the held tasks' (`SCHEDULED#<shard>`). */
+export function statusPartitions(statuses: readonly TaskStatus[], { held = false }: { held?: boolean } = {}): string[] {
+  return statuses.flatMap((status) => [
+    ...shards.map((shard) => `${status}#${shard}`),
+    ...(held && status === 'PENDING' ? shards.map((shard) => `${HELD_STATUS}#${shard}`) : []),
+  ]);
 }
 
 /** Where each partition's walk stands: after a `created_key`, finished, or (absent) not started. */

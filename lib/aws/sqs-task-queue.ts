@@ -10,6 +10,8 @@ import { callDependency } from './dependency-call';
 import { currentTrace } from '#lib/trace';
 import type { TaskMessage } from '#lib/tasks/model';
 import type { TaskQueue } from '#lib/tasks/ports';
+import { queueDelaySeconds } from '#lib/tasks/schedule';
+import { systemClock, type Clock } from '#lib/clock';
 
 /** SendMessageBatch takes at most ten entries. */
 const SQS_BATCH_LIMIT = 10;
@@ -28,11 +30,18 @@ export class SqsTaskQueue implements TaskQueue {
   constructor(
     private readonly client: SQSClient,
     private readonly queueUrl: string,
+    private readonly clock: Clock = systemClock,
   ) {}
+
+  /** A delayed task's message waits in the queue until its run_at, up to SQS's 15 minutes (the dispatcher sends later ones). */
+  private delayOf(message: TaskMessage) {
+    const delay = queueDelaySeconds(message.run_at, this.clock.now());
+    return delay > 0 ? { DelaySeconds: delay } : {};
+  }
 
   async enqueue(message: TaskMessage): Promise<void> {
     await callDependency('task queue', () =>
-      this.client.send(new SendMessageCommand({ QueueUrl: this.queueUrl, MessageBody: JSON.stringify(message), ...traceAttributes() })),
+      this.client.send(new SendMessageCommand({ QueueUrl: this.queueUrl, MessageBody: JSON.stringify(message), ...this.delayOf(message), ...traceAttributes() })),
     );
   }
 
@@ -41,7 +50,7 @@ export class SqsTaskQueue implements TaskQueue {
     await sendChunks(chunks(messages, SQS_BATCH_LIMIT), (chunk) =>
       sendUntilDone(
         'task queue',
-        chunk.map((message, index) => ({ Id: String(index), MessageBody: JSON.stringify(message), ...attributes })),
+        chunk.map((message, index) => ({ Id: String(index), MessageBody: JSON.stringify(message), ...this.delayOf(message), ...attributes })),
         async (entries) => {
           const { Failed } = await callDependency('task queue', () =>
             this.client.send(new SendMessageBatchCommand({ QueueUrl: this.queueUrl, Entries: entries })),

@@ -1,7 +1,8 @@
 import { createHash } from 'node:crypto';
 import { DEFAULT_KIND } from '#lib/tasks/kind';
 import { MAX_ATTEMPT_ERROR_LENGTH, type Task, type TaskAttempt, type TaskError, type TaskProgress, type TaskStatus, type TaskSummary } from '#lib/tasks/model';
-import { createdKey, kindShard, listShard, statusShard } from './list-indexes';
+import { createdKey, dueKey, dueShard, heldStatusShard, kindShard, listShard, statusShard } from './list-indexes';
+import { isHeld } from '#lib/tasks/schedule';
 
 /**
  * The item as stored. Free-form JSON (metadata, payload, result) is kept as JSON text: DynamoDB's
@@ -14,6 +15,11 @@ export interface TaskItem {
   list_shard: string;
   /** Partition key of the `by-status` index: `<status>#<shard>`. */
   status_shard: string;
+  /** The `by-due` index's keys, on a held task only (lib/tasks/schedule.ts): removed when it is dispatched or ends. */
+  due_shard?: string;
+  due_key?: string;
+  /** Not started before then (ISO time); absent: at once. */
+  run_at?: string;
   /** Partition key of the `by-kind` index: `<kind>#<shard>`; never changes. Absent on items stored before it existed. */
   kind_shard?: string;
   /** Sort key of both indexes: `<created_at>#<task_id>`. */
@@ -155,12 +161,20 @@ export const resultItemKey = (taskId: string, attempt: number) => `result#${task
 const fitsInline = (json: string) => Buffer.byteLength(json) <= INLINE_JSON_BYTES;
 
 /** The task's item, and the payload's own item when the payload is too large to keep inline (to be written first). */
-export function toItems(task: Task, retentionDays: number): { item: TaskItem; payload?: BodyItem } {
-  const item = toItem(task);
+export function toItems(task: Task, retentionDays: number, dispatchAheadSeconds: number): { item: TaskItem; payload?: BodyItem } {
+  const item = isHeld(task, dispatchAheadSeconds) && task.status === 'PENDING' ? holdItem(toItem(task), task.run_at!) : toItem(task);
   if (item.payload_json === undefined || fitsInline(item.payload_json)) return { item };
   const { payload_json: json, ...rest } = item;
   return { item: { ...rest, payload_apart: true }, payload: { task_id: payloadItemKey(task.task_id), json, expires_at: bodyExpiresAt(Date.parse(task.created_at), retentionDays) } };
 }
+
+/** A held task: in its PENDING partition of the held (`SCHEDULED#`), and in `by-due` until it is dispatched. */
+const holdItem = (item: TaskItem, runAt: string): TaskItem => ({
+  ...item,
+  status_shard: heldStatusShard(item.task_id),
+  due_shard: dueShard(item.task_id),
+  due_key: dueKey(runAt, item.task_id),
+});
 
 /** The TTL of a final task written at `atMs`: `retentionDays` later, in epoch seconds. */
 export const finalExpiresAt = (atMs: number, retentionDays: number) => Math.ceil(atMs / 1000) + retentionDays * DAY_SECONDS;
@@ -225,6 +239,7 @@ function toItem(task: Task): TaskItem {
     ...(task.retry_of === null ? {} : { retry_of: task.retry_of }),
     ...(task.retried_as === null ? {} : { retried_as: task.retried_as }),
     ...(task.trace_id === null ? {} : { trace_id: task.trace_id }),
+    ...(task.run_at === null ? {} : { run_at: task.run_at }),
   };
 }
 
@@ -240,7 +255,7 @@ export function toTask(item: TaskItem): Task {
 /** What a summary reads: every attribute but the unbounded payload and result. */
 export const SUMMARY_ATTRIBUTES = [
   'task_id', 'title', 'description', 'status', 'kind', 'metadata_json', 'error', 'last_error', 'progress', 'attempts',
-  'created_at', 'updated_at', 'started_at', 'completed_at', 'canceled_at', 'retry_of', 'retried_as', 'trace_id',
+  'created_at', 'updated_at', 'started_at', 'completed_at', 'canceled_at', 'retry_of', 'retried_as', 'trace_id', 'run_at',
 ] as const satisfies ReadonlyArray<keyof TaskItem>;
 
 export function toTaskSummary(item: Pick<TaskItem, (typeof SUMMARY_ATTRIBUTES)[number]>): TaskSummary {
@@ -263,5 +278,6 @@ export function toTaskSummary(item: Pick<TaskItem, (typeof SUMMARY_ATTRIBUTES)[n
     retry_of: item.retry_of ?? null,
     retried_as: item.retried_as ?? null,
     trace_id: item.trace_id ?? null,
+    run_at: item.run_at ?? null,
   };
 }

@@ -23,6 +23,9 @@ interface UpdateParts {
   attemptEvent?: AttemptEvent;
 }
 
+/** A held task leaves the `by-due` index with whatever move it makes first: a cancel before it is due, or its claim. */
+const LEAVE_DUE_INDEX = ['due_shard', 'due_key'];
+
 /** What each move writes besides its status; the status condition itself comes from the transition table. */
 function updatePartsOf(taskId: string, change: StatusChange, { result, retentionDays }: TransitionOptions): UpdateParts {
   const at = change.at.toISOString();
@@ -30,7 +33,7 @@ function updatePartsOf(taskId: string, change: StatusChange, { result, retention
     case 'PROCESSING':
       return {
         set: { started_at: at, lease_expires_at: change.leaseExpiresAt.toISOString() },
-        remove: [],
+        remove: [...LEAVE_DUE_INDEX],
         incrementAttempts: true,
         attemptEvent: startedEvent(change.at),
         // A worker that died mid-task leaves its lease to run out; the redelivered message then takes the task over.
@@ -39,7 +42,11 @@ function updatePartsOf(taskId: string, change: StatusChange, { result, retention
           values: { ':processing': 'PROCESSING', ':now': at },
           combine: 'OR',
         },
-        guard: { expression: 'attempts < :max_attempts', values: { ':max_attempts': change.maxAttempts } },
+        // Never before its run_at, whatever delivered the message (a duplicate, a requeue, a clock ahead of SQS's).
+        guard: {
+          expression: 'attempts < :max_attempts AND (attribute_not_exists(run_at) OR run_at <= :now)',
+          values: { ':max_attempts': change.maxAttempts, ':now': at },
+        },
       };
     case 'COMPLETED': {
       // A result kept apart was written to its attempt's item before this write; the task names that attempt.
@@ -50,17 +57,17 @@ function updatePartsOf(taskId: string, change: StatusChange, { result, retention
           ...('inline' in placement ? { result_json: placement.inline } : { result_attempt: change.attempt }),
           ...(change.progress ? { progress: change.progress } : {}),
         },
-        remove: ['lease_expires_at'],
+        remove: ['lease_expires_at', ...LEAVE_DUE_INDEX],
         extra: { expression: 'attempts = :attempt', values: { ':attempt': change.attempt }, combine: 'AND' },
         attemptEvent: completedEvent(change.attempt, change.at),
       };
     }
     case 'CANCELED':
-      return { set: { canceled_at: at }, remove: ['lease_expires_at'] };
+      return { set: { canceled_at: at }, remove: ['lease_expires_at', ...LEAVE_DUE_INDEX] };
     case 'FAILED':
       return {
         set: { error: change.error },
-        remove: ['lease_expires_at'],
+        remove: ['lease_expires_at', ...LEAVE_DUE_INDEX],
         ...(change.attempt !== undefined
           ? {
               extra: { expression: 'attempts = :attempt', values: { ':attempt': change.attempt }, combine: 'AND' as const },

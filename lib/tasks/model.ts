@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import { DEFAULT_KIND, KIND_NAME, type KindRegistry } from './kind';
+import { MAX_DELAY_SECONDS, runAtOf } from './schedule';
 
 export const TASK_STATUSES = ['PENDING', 'PROCESSING', 'COMPLETED', 'FAILED', 'CANCELED'] as const;
 export const TaskStatusSchema = z.enum(TASK_STATUSES);
@@ -62,6 +63,16 @@ export const SubmitTaskSchema = z.strictObject({
   metadata: z.record(z.string(), JsonValueSchema, { error: 'must be a JSON object' }).default({}),
   kind: z.string({ error: 'must be a string' }).optional(),
   payload: JsonValueSchema.optional(),
+  run_at: z.iso
+    .datetime({ offset: true, error: 'must be an ISO 8601 date-time with a time zone, e.g. 2026-12-01T18:00:00Z' })
+    .optional()
+    .meta({ description: 'Not before this time (at most a year ahead; a past time means at once). Not with delay_seconds.' }),
+  delay_seconds: z
+    .int('must be a whole number')
+    .min(0, 'must be at least 0')
+    .max(MAX_DELAY_SECONDS, `must be at most ${MAX_DELAY_SECONDS} (a year)`)
+    .optional()
+    .meta({ description: 'Not before this many seconds after the submit. Not with run_at.' }),
 });
 
 /**
@@ -76,6 +87,14 @@ export type SubmitTaskInput = Omit<z.infer<typeof SubmitTaskSchema>, 'kind'> & {
  */
 export const submitTaskSchema = (kinds: KindRegistry) =>
   SubmitTaskSchema.transform((input, ctx): SubmitTaskInput => {
+    if (input.run_at !== undefined && input.delay_seconds !== undefined) {
+      ctx.addIssue({ code: 'custom', path: ['delay_seconds'], input: input.delay_seconds, message: 'cannot be sent with run_at: send one of them' });
+      return z.NEVER;
+    }
+    if (input.run_at !== undefined && Date.parse(input.run_at) > Date.now() + MAX_DELAY_SECONDS * 1000) {
+      ctx.addIssue({ code: 'custom', path: ['run_at'], input: input.run_at, message: 'must be at most a year ahead' });
+      return z.NEVER;
+    }
     const kind = kinds.get(input.kind ?? DEFAULT_KIND);
     if (!kind) {
       ctx.addIssue({ code: 'custom', path: ['kind'], input: input.kind, message: `must be one of: ${kinds.names.join(', ')}` });
@@ -190,6 +209,8 @@ export const TaskSchema = z.object({
   retried_as: z.uuid().nullable(),
   /** The W3C trace id of the request that submitted it: every log line of its life carries it. Null for tasks submitted before it was kept. */
   trace_id: TraceIdSchema.nullable(),
+  /** Not started before this time (the submit's `run_at` or `delay_seconds`); null: at once. */
+  run_at: timestamp.nullable(),
   /** Every attempt since the history was kept, oldest first: its start, end and outcome. */
   attempt_history: z.array(TaskAttemptSchema),
 });
@@ -270,6 +291,7 @@ export function newTask(input: SubmitTaskInput, taskId: string, now: Date, trace
     retry_of: null,
     retried_as: null,
     trace_id: traceId,
+    run_at: runAtOf(input, now),
     attempt_history: [],
   };
 }
@@ -377,12 +399,19 @@ export type BatchVerdict = 'COMMITTED' | 'ABORTED';
  * truth. Its kind rides along so that a processor can wait for a turn of that kind's concurrency
  * before it claims the task (absent in messages sent before kinds existed).
  */
-export const TaskMessageSchema = z.strictObject({ task_id: z.uuid(), kind: z.string().optional(), batch: BatchRefSchema.optional() });
+export const TaskMessageSchema = z.strictObject({
+  task_id: z.uuid(),
+  kind: z.string().optional(),
+  batch: BatchRefSchema.optional(),
+  /** The task's `run_at`: what the queue delays the message by, and what the processor checks before a claim. */
+  run_at: z.iso.datetime().optional(),
+});
 export type TaskMessage = z.infer<typeof TaskMessageSchema>;
 
 /** The queue message of a task (of a batch submit, with its batch). */
-export const messageOf = (task: Pick<Task, 'task_id' | 'kind'>, batch?: BatchRef): TaskMessage => ({
+export const messageOf = (task: Pick<Task, 'task_id' | 'kind' | 'run_at'>, batch?: BatchRef): TaskMessage => ({
   task_id: task.task_id,
   kind: task.kind,
   ...(batch ? { batch } : {}),
+  ...(task.run_at ? { run_at: task.run_at } : {}),
 });

@@ -120,6 +120,13 @@ export interface TaskStore {
    * (with the task's batch), or undefined when it needs none.
    */
   markRequeued(taskId: string, at: Date, requeuedBefore: Date): Promise<TaskMessage | undefined>;
+  /** The held tasks (lib/tasks/schedule.ts) due by `until`, due first, at most `limit`. */
+  findDue(until: Date, limit: number): Promise<string[]>;
+  /**
+   * Takes a held PENDING task out of the held ones, to be queued now; answers its message (with its
+   * batch), or undefined when it is not held any more (dispatched already, canceled).
+   */
+  markDispatched(taskId: string): Promise<TaskMessage | undefined>;
   /**
    * How many tasks have each status now, read from the status index: exact but for the tasks that
    * change status while it counts (each is counted in its old status, its new one, or neither).

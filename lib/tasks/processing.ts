@@ -2,11 +2,12 @@ import type { Clock } from '#lib/clock';
 import { withReserve } from '#lib/deadline';
 import type { AppLogger } from '#lib/logger';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { BATCH_NOT_ACCEPTED, TaskMessageSchema, type BatchRef, type BatchVerdict, type Task, type TaskMessage, type TaskProgress, type TaskStatus } from './model';
+import { BATCH_NOT_ACCEPTED, messageOf, TaskMessageSchema, type BatchRef, type BatchVerdict, type Task, type TaskMessage, type TaskProgress, type TaskStatus } from './model';
 import { noMetrics, type TaskMetrics, type TaskQueue, type TaskStore } from './ports';
 import { CancellationWatcher, TaskEndedElsewhereError } from './cancellation-watcher';
 import { BatchPendingError, PoisonMessageError, RetryLaterError, TaskLeasedError } from './errors';
 import { isFinal } from './transitions';
+import { isDue, MAX_QUEUE_DELAY_SECONDS } from './schedule';
 import pLimit, { type LimitFunction } from 'p-limit';
 import { runAttempt } from './attempt';
 import { PermanentTaskError, type AnyTaskKind, type KindRegistry } from './kind';
@@ -23,7 +24,8 @@ export interface ReceivedMessage {
 }
 
 /** How one message ended when it is acknowledged (deleted from the queue). */
-export type ProcessOutcome = 'completed' | 'canceled' | 'already-final' | 'superseded' | 'failed';
+/** `deferred`: the message came before the task's run_at; it was sent again with the wait as its delay (or left to the dispatcher). */
+export type ProcessOutcome = 'completed' | 'canceled' | 'already-final' | 'superseded' | 'failed' | 'deferred';
 
 export interface ProcessingDeps {
   store: TaskStore;
@@ -170,6 +172,7 @@ export function createTaskProcessor(deps: ProcessingDeps) {
     if (!claim.applied) {
       if (!claim.current) throw new PoisonMessageError(`Task ${taskId} does not exist`);
       if (isFinal(claim.current.status)) return 'already-final';
+      if (claim.current.status === 'PENDING' && !isDue(claim.current, now)) return deferUntilDue(claim.current, batch, now);
       const leased = claim.leaseExpiresAt !== undefined && claim.leaseExpiresAt > now;
       // Its attempts are spent (this is a duplicate or requeued message): what the dead letter would do, now.
       if (claim.current.attempts >= deps.maxReceiveCount && !leased) return (await failSpent(taskId, now)) ? 'failed' : 'already-final';
@@ -207,6 +210,18 @@ export function createTaskProcessor(deps: ProcessingDeps) {
     const status = completion.current?.status;
     logger.info('Task completion refused', { task_id: taskId, status });
     return status === 'CANCELED' ? 'canceled' : 'superseded';
+  }
+
+  /**
+   * A message that came before its task's run_at (a duplicate, a requeue, a clock ahead of SQS's)
+   * goes back as a new message delayed by the rest of the wait, so it costs the task no receive. A
+   * task due later than SQS can delay is held: the dispatcher will queue it, and this copy is dropped.
+   */
+  async function deferUntilDue(task: Task, batch: BatchRef | undefined, now: Date): Promise<ProcessOutcome> {
+    const waitSeconds = (Date.parse(task.run_at!) - now.getTime()) / 1000;
+    if (waitSeconds <= MAX_QUEUE_DELAY_SECONDS) await queue.enqueue(messageOf(task, batch));
+    logger.info('Task not due yet: its message comes back when it is', { task_id: task.task_id, run_at: task.run_at });
+    return 'deferred';
   }
 
   /** Marks FAILED a task of an aborted batch (its submit was answered 503, or never answered); true when this call failed it. */

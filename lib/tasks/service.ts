@@ -22,6 +22,7 @@ import {
   type TaskError,
 } from './model';
 import { DEFAULT_KIND } from './kind';
+import { DEFAULT_DISPATCH_AHEAD_SECONDS, isHeld } from './schedule';
 import { noMetrics, type ListQuery, type TaskMetrics, type TaskPage, type TaskQueue, type TaskStore } from './ports';
 
 /** The trace of the request submitting a task, kept on the task so its page can name the trace its log lines carry. */
@@ -36,6 +37,8 @@ export interface TaskServiceDeps {
   newId?: () => string;
   /** How often a waiting read looks at the task again: one consistent read each. */
   waitPollMs?: number;
+  /** A task due later than this after its submit is held for the dispatcher, not queued (TASK_DISPATCH_AHEAD_SECONDS; the store's must match). */
+  dispatchAheadSeconds?: number;
 }
 
 /** Without an invocation's budget (scripts, tests), how long a batch submit has to commit. */
@@ -80,7 +83,16 @@ export function fingerprintOf({ kind, ...rest }: SubmitTaskInput): string {
 }
 
 /** The client-facing use cases: submit, read, list and cancel. */
-export function createTaskService({ store, queue, clock, logger, metrics = noMetrics, newId = randomUUID, waitPollMs = DEFAULT_WAIT_POLL_MS }: TaskServiceDeps) {
+export function createTaskService({
+  store,
+  queue,
+  clock,
+  logger,
+  metrics = noMetrics,
+  newId = randomUUID,
+  waitPollMs = DEFAULT_WAIT_POLL_MS,
+  dispatchAheadSeconds = DEFAULT_DISPATCH_AHEAD_SECONDS,
+}: TaskServiceDeps) {
   /** Aborts a batch unless it has a verdict, retrying within the budget; the verdict, or undefined if the store never answered. */
   const settleUntilKnown = async (batchId: string): Promise<BatchVerdict | undefined> => {
     const giveUpAt = Date.now() + VERDICT_RETRY_WINDOW_MS;
@@ -125,6 +137,8 @@ export function createTaskService({ store, queue, clock, logger, metrics = noMet
    * `onceMarked` runs only when the task can no longer run.
    */
   const enqueueStored = async (task: Task, onceMarked?: () => Promise<void>): Promise<void> => {
+    // A task held for later is queued by the dispatcher, when it is nearly due.
+    if (isHeld(task, dispatchAheadSeconds)) return;
     try {
       // The enqueue leaves time in the budget to mark the task FAILED if it does not go through.
       await withReserve(UNDO_RESERVE_MS, () => queue.enqueue(messageOf(task)));
@@ -187,7 +201,7 @@ export function createTaskService({ store, queue, clock, logger, metrics = noMet
       try {
         await withReserve(BATCH_VERDICT_RESERVE_MS, async () => {
           await store.createMany(tasks, batch);
-          await queue.enqueueAll(tasks.map((task) => messageOf(task, batch)));
+          await queue.enqueueAll(tasks.filter((task) => !isHeld(task, dispatchAheadSeconds)).map((task) => messageOf(task, batch)));
           // Refused only when a processor aborted the batch first, past its commit_by.
           if ((await store.settleBatch(batch.id, 'COMMITTED')) !== 'COMMITTED') throw new DependencyUnavailableError('task store');
         });

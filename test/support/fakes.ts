@@ -22,8 +22,9 @@ import { createKindRegistry, defineTaskKind, DEFAULT_KIND, type AnyTaskKind, typ
 import { simulatedKind } from '#lib/tasks/work';
 import { z } from 'zod';
 import { sourcesOf } from '#lib/tasks/transitions';
+import { DEFAULT_DISPATCH_AHEAD_SECONDS, isDue, isHeld } from '#lib/tasks/schedule';
 
-type Stored = { task: Task; leaseExpiresAt?: Date; batch?: BatchRef };
+type Stored = { task: Task; leaseExpiresAt?: Date; batch?: BatchRef; held?: boolean };
 
 /** An in-memory task store with the DynamoDB store's conditions, for unit tests. */
 export class InMemoryTaskStore implements TaskStore {
@@ -33,10 +34,12 @@ export class InMemoryTaskStore implements TaskStore {
   /** Batched status reads made: what the cancellation watcher test counts. */
   calls = { getStatuses: 0 };
 
+  constructor(private readonly dispatchAheadSeconds = DEFAULT_DISPATCH_AHEAD_SECONDS) {}
+
   async create(task: Task): Promise<void> {
     this.guard();
     if (this.items.has(task.task_id)) throw new Error(`duplicate ${task.task_id}`);
-    this.items.set(task.task_id, { task: structuredClone(task) });
+    this.items.set(task.task_id, { task: structuredClone(task), ...(isHeld(task, this.dispatchAheadSeconds) ? { held: true } : {}) });
   }
 
   async createMany(tasks: Task[], batch?: BatchRef): Promise<void> {
@@ -97,7 +100,7 @@ export class InMemoryTaskStore implements TaskStore {
     if (change.to === 'PROCESSING' && task.status === 'PROCESSING' && stored.leaseExpiresAt) {
       allowed ||= stored.leaseExpiresAt < change.at;
     }
-    if (change.to === 'PROCESSING') allowed &&= task.attempts < change.maxAttempts;
+    if (change.to === 'PROCESSING') allowed &&= task.attempts < change.maxAttempts && isDue(task, change.at);
     if (change.to === 'COMPLETED') allowed &&= task.attempts === change.attempt;
     if (change.to === 'FAILED' && change.unlessLeased && stored.leaseExpiresAt) allowed &&= stored.leaseExpiresAt < change.at;
     if (change.to === 'FAILED' && change.attempt !== undefined) allowed &&= task.attempts === change.attempt;
@@ -112,6 +115,7 @@ export class InMemoryTaskStore implements TaskStore {
     task.status = change.to;
     task.updated_at = at;
     delete stored.leaseExpiresAt;
+    delete stored.held;
     switch (change.to) {
       case 'PROCESSING':
         task.attempts += 1;
@@ -142,8 +146,26 @@ export class InMemoryTaskStore implements TaskStore {
     const needsIt =
       stored.task.status === 'PENDING' || (stored.task.status === 'PROCESSING' && (stored.leaseExpiresAt ?? at) < at);
     const last = this.requeuedAt.get(taskId);
-    if (!needsIt || (last && last >= requeuedBefore)) return undefined;
+    const staleSinceDue = stored.task.run_at === null || stored.task.run_at < requeuedBefore.toISOString();
+    if (!needsIt || stored.held || !staleSinceDue || (last && last >= requeuedBefore)) return undefined;
     this.requeuedAt.set(taskId, at);
+    return messageOf(stored.task, stored.batch);
+  }
+
+  async findDue(until: Date, limit: number): Promise<string[]> {
+    this.guard();
+    return [...this.items.values()]
+      .filter((stored) => stored.held && stored.task.run_at! <= until.toISOString())
+      .sort((a, b) => a.task.run_at!.localeCompare(b.task.run_at!) || a.task.task_id.localeCompare(b.task.task_id))
+      .slice(0, limit)
+      .map((stored) => stored.task.task_id);
+  }
+
+  async markDispatched(taskId: string): Promise<TaskMessage | undefined> {
+    this.guard();
+    const stored = this.items.get(taskId);
+    if (!stored?.held || stored.task.status !== 'PENDING') return undefined;
+    delete stored.held;
     return messageOf(stored.task, stored.batch);
   }
 

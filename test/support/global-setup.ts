@@ -16,6 +16,10 @@ export const TEST_STACK = {
   maxConcurrency: 40,
   // The project's kinds and one more from a fixture file (test/e2e/kinds.test.ts runs it).
   kindsModule: './test/fixtures/kinds/index.ts',
+  // Delayed tasks due more than 2 s after their submit are held, and the dispatcher runs every second:
+  // test/e2e/delayed.test.ts follows a held task through it in seconds, not a quarter of an hour.
+  dispatchAheadSeconds: 2,
+  scheduleEveryMs: { dispatchDueTasks: 1_000 },
 };
 
 const state = globalThis as typeof globalThis & { __testStack?: { stack?: EmbeddedStack; users: number } };
@@ -41,6 +45,7 @@ export default async function globalSetup() {
     TEST_LAMBDA_ENDPOINT: stack.lambdaEndpoint,
     TEST_DEAD_LETTER_QUEUE_URL: stack.resources.queues.TasksDeadLetterQueue?.url ?? '',
     TEST_TASK_WORK_MS: String(TEST_STACK.workMs),
+    TEST_DISPATCH_AHEAD_SECONDS: String(TEST_STACK.dispatchAheadSeconds),
     TEST_FIXTURE_KINDS: '1',
     TEST_STACK_LOG: logFile,
   });

@@ -65,7 +65,7 @@ describe('the packaged CloudFormation template (stage localstack)', () => {
     expect(deadLetters.FunctionName).toEqual({ 'Fn::GetAtt': ['FailDeadLettersLambdaFunction', 'Arn'] });
   });
 
-  it('has the on-demand table keyed by task_id with the three sharded, keys-only list indexes', () => {
+  it('has the on-demand table keyed by task_id with the three sharded, keys-only list indexes and the sparse due index', () => {
     const table = resources.TasksTable!.Properties;
     expect(table).toMatchObject({ BillingMode: 'PAY_PER_REQUEST', KeySchema: [{ AttributeName: 'task_id', KeyType: 'HASH' }] });
     expect(table.GlobalSecondaryIndexes).toEqual([
@@ -93,6 +93,14 @@ describe('the packaged CloudFormation template (stage localstack)', () => {
         ],
         Projection: { ProjectionType: 'KEYS_ONLY' },
       },
+      {
+        IndexName: 'by-due',
+        KeySchema: [
+          { AttributeName: 'due_shard', KeyType: 'HASH' },
+          { AttributeName: 'due_key', KeyType: 'RANGE' },
+        ],
+        Projection: { ProjectionType: 'KEYS_ONLY' },
+      },
     ]);
   });
 
@@ -113,6 +121,7 @@ describe('the packaged CloudFormation template (stage localstack)', () => {
       ProcessTasks: ['dynamodb:BatchGetItem', 'dynamodb:GetItem', 'dynamodb:PutItem', 'dynamodb:UpdateItem', 'sqs:ChangeMessageVisibility', 'sqs:DeleteMessage', 'sqs:GetQueueAttributes', 'sqs:ReceiveMessage'],
       FailDeadLetters: ['dynamodb:BatchGetItem', 'dynamodb:GetItem', 'dynamodb:UpdateItem', 'sqs:ChangeMessageVisibility', 'sqs:DeleteMessage', 'sqs:GetQueueAttributes', 'sqs:ReceiveMessage'],
       RequeueStaleTasks: ['dynamodb:Query', 'dynamodb:UpdateItem', 'sqs:SendMessage'],
+      DispatchDueTasks: ['dynamodb:Query', 'dynamodb:UpdateItem', 'sqs:SendMessage'],
     };
     for (const [fn, actions] of Object.entries(expected)) {
       const role = resources[`${fn}LambdaFunction`]!.Properties.Role;
