@@ -14,6 +14,7 @@ export const INVARIANTS = [
   'idempotency',
   'batch-503-runs-none',
   'list-walk',
+  'not-before-run-at',
 ] as const;
 export type Invariant = (typeof INVARIANTS)[number];
 
@@ -123,6 +124,9 @@ export function checkHistory(events: HistoryEvent[], { faultSlackMs }: CheckOpti
       continue;
     }
     const { task } = final;
+    if (task.run_at && task.first_started_at && task.first_started_at < task.run_at) {
+      violate('not-before-run-at', `task ${taskId} started at ${task.first_started_at}, before its run_at ${task.run_at}`, where);
+    }
     const life = faultDuring(Date.parse(task.created_at), task.completed_at ? Date.parse(task.completed_at) : Number.MAX_SAFE_INTEGER);
     if (task.status === 'COMPLETED') {
       const expected = submitted.failAttempts + 1;

@@ -60,6 +60,9 @@ export interface TaskState {
   error: { code: string } | null;
   created_at: string;
   completed_at: string | null;
+  /** The task's `run_at`, if it was delayed, and the start of its first attempt (from its attempt log), if any. */
+  run_at?: string | null;
+  first_started_at?: string | null;
 }
 
 export interface FinalEvent {

@@ -75,6 +75,8 @@ export async function runChaos(options: ChaosOptions): Promise<ChaosReport> {
     // The sweeper runs often and soon, so that a task it should never run (a batch answered 503) would show within the drain.
     staleTaskSeconds: 20,
     scheduleEveryMs: 5_000,
+    // Delays of 3 s and more are held for the dispatcher (every 5 s, as every schedule here); shorter ones ride SQS's delay.
+    dispatchAheadSeconds: 2,
     logLevel: 'ERROR',
     functionEndpoints: async (emulators) => {
       proxies.dynamodb = await startFaultProxy(emulators.dynamodb, 'dynamodb', { random: streamOf(1_001) });
@@ -121,12 +123,14 @@ export async function runChaos(options: ChaosOptions): Promise<ChaosReport> {
     const random = streamOf(id);
     const pick = <T>(items: readonly T[]): T => pickWith(random, items);
     const simulate = () => ({ fail_attempts: pick([0, 0, 0, 0, 1, 2, 3]), work_ms: 100 + Math.floor(random() * 400) });
+    // A delayed start for three tasks in ten: a short one (SQS's own delay), or one the dispatcher holds.
+    const delay = (): { delay_seconds?: number } => pick([{}, {}, {}, {}, {}, {}, {}, { delay_seconds: 1 }, { delay_seconds: 2 }, { delay_seconds: 3 + Math.floor(random() * 4) }]);
     while (Date.now() < until) {
       const roll = random();
       if (roll < 0.3) {
         const sim = simulate();
         const key = `${run}-${nextOp}`;
-        const body = { title: `${run} single`, description: 'chaos', payload: { simulate: sim } };
+        const body = { title: `${run} single`, description: 'chaos', payload: { simulate: sim }, ...delay() };
         // A client retries a submit that got 503 or no answer, with the same Idempotency-Key.
         for (let attempt = 0; attempt < 3; attempt++) {
           const answer = await call(id, 'submit', { method: 'POST', path: '/tasks', body, headers: { 'Idempotency-Key': key } }, { idempotency_key: key, fail_attempts: [sim.fail_attempts] });
@@ -140,7 +144,7 @@ export async function runChaos(options: ChaosOptions): Promise<ChaosReport> {
         const answer = await call(
           id,
           'batch',
-          { method: 'POST', path: '/tasks/batch', body: { tasks: sims.map((sim, n) => ({ title: `${marker} ${n}`, description: 'chaos', payload: { simulate: sim } })) } },
+          { method: 'POST', path: '/tasks/batch', body: { tasks: sims.map((sim, n) => ({ title: `${marker} ${n}`, description: 'chaos', payload: { simulate: sim }, ...delay() })) } },
           { marker, fail_attempts: sims.map((sim) => sim.fail_attempts) },
         );
         if (answer.status === 202) accepted.push(...(answer.body as { tasks: Array<{ task_id: string }> }).tasks.map((task) => task.task_id));
@@ -301,6 +305,8 @@ export async function runChaos(options: ChaosOptions): Promise<ChaosReport> {
           created_at: item.created_at,
           // When it became final (FAILED records no time of its own: its last update).
           completed_at: ['COMPLETED', 'FAILED', 'CANCELED'].includes(item.status) ? (item.completed_at ?? item.canceled_at ?? item.updated_at) : null,
+          run_at: item.run_at ?? null,
+          first_started_at: (item.attempt_log as Array<{ event: string; at: string }> | undefined)?.find((entry) => entry.event === 'started')?.at ?? item.started_at ?? null,
         });
       }
       ExclusiveStartKey = page.LastEvaluatedKey;

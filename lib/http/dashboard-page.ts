@@ -173,7 +173,7 @@ function renderTask(task) {
   const rows = [
     ['Task', task.task_id], ['Title', text(task.title)], ['Kind', text(task.kind)],
     ['Status', '<span class="status ' + task.status + '">' + task.status + '</span>'], ['Progress', progressOf(task) || (task.progress ? Math.round(task.progress.fraction * 100) + '%' : '')],
-    ['Attempts', task.attempts], ['Created', task.created_at], ['Started', task.started_at || ''], ['Ended', task.completed_at || task.canceled_at || (task.status === 'FAILED' ? task.updated_at : '')],
+    ['Attempts', task.attempts], ['Created', task.created_at], ['Run at', task.run_at || ''], ['Started', task.started_at || ''], ['Ended', task.completed_at || task.canceled_at || (task.status === 'FAILED' ? task.updated_at : '')],
     ['Error', json(task.error)], ['Last error', json(task.last_error)], ['Payload', json(task.payload)], ['Result', json(task.result)],
     ['Retry of', link(task.retry_of)], ['Retried as', link(task.retried_as)], ['Metadata', json(task.metadata)],
     ['Trace', task.trace_id ? '<code>' + task.trace_id + '</code>' : ''], ['History', attemptsTable(task.attempt_history || [])],

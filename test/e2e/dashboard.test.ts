@@ -104,7 +104,13 @@ describeWithChromium('the dashboard in Chromium', () => {
     await page.goto(`${baseUrl}/dashboard`);
     await page.fill('#filter input[name=kind]', 'checksum');
     await page.selectOption('#filter select[name=status]', 'FAILED');
-    await page.locator(`#tasks tr[data-task-id="${checksum}"]`).waitFor({ timeout: waitMs(15_000) });
+    // The table shows the filter once a refresh begun after both changes has drawn it (one begun before is not drawn).
+    await page.waitForFunction(
+      `[...document.querySelectorAll('#tasks tr')].some((row) => row.dataset.taskId === '${checksum}') &&
+       [...document.querySelectorAll('#tasks tr')].every((row) => row.querySelector('td.kind').textContent === 'checksum' && row.querySelector('td.status').textContent === 'FAILED')`,
+      undefined,
+      { timeout: waitMs(15_000) },
+    );
     const shown = await page.locator('#tasks tr').evaluateAll((rows) => rows.map((row) => [row.querySelector('td.kind')!.textContent, row.querySelector('td.status')!.textContent]));
     expect(shown.length).toBeGreaterThan(0);
     expect(shown.every(([kind, status]) => kind === 'checksum' && status === 'FAILED')).toBe(true);

@@ -20,7 +20,7 @@ const task = (n: number, status: string, attempts: number, extra: Partial<TaskSt
   ...extra,
 });
 
-/** Three tasks: 1 completes at once, 2 completes after one failure, 3 is canceled; a walk; a 503 batch during a fault. */
+/** Three tasks: 1 completes once its delay is over, 2 completes after one failure, 3 is canceled; a walk; a 503 batch during a fault. */
 function cleanHistory(): HistoryEvent[] {
   return [
     { type: 'invoke', op: 1, client: 0, kind: 'submit', at: at(1), fail_attempts: [0], idempotency_key: 'k1' },
@@ -39,7 +39,8 @@ function cleanHistory(): HistoryEvent[] {
     { type: 'walk', walk: 1, from: at(4), to: at(5), listed: [ID(3), ID(2), ID(1)] },
     { type: 'invoke', op: 7, client: 2, kind: 'get', at: at(20), task_id: ID(2) },
     { type: 'answer', op: 7, at: at(20.1), status: 200, body: { task_id: ID(2), status: 'COMPLETED' } },
-    { type: 'final', task: task(1, 'COMPLETED', 1) },
+    // Task 1 was delayed to 3 s and started on time.
+    { type: 'final', task: task(1, 'COMPLETED', 1, { run_at: iso(3), first_started_at: iso(3.5) }) },
     { type: 'final', task: task(2, 'COMPLETED', 2) },
     { type: 'final', task: task(3, 'CANCELED', 0) },
     { type: 'final', task: { ...task(11, 'FAILED', 0, { error: { code: 'BATCH_NOT_ACCEPTED' } }), title: 'chaos batch 6 0' } },
@@ -62,6 +63,7 @@ const planted: Array<[Invariant, string, (events: HistoryEvent[]) => HistoryEven
   ['idempotency', 'one key, two tasks', (h) => replace(h, 3, { type: 'answer', op: 2, at: at(1.3), status: 202, body: { task_id: ID(9) } })],
   ['batch-503-runs-none', 'a task of a 503 batch ran', (h) => replace(h, 19, { type: 'final', task: { ...task(11, 'COMPLETED', 1), title: 'chaos batch 6 0' } })],
   ['list-walk', 'a walk listing a task twice', (h) => replace(h, 13, { type: 'walk', walk: 1, from: at(4), to: at(5), listed: [ID(3), ID(2), ID(2), ID(1)] })],
+  ['not-before-run-at', 'a delayed task started before its run_at', (h) => replace(h, 16, { type: 'final', task: task(1, 'COMPLETED', 1, { run_at: iso(3), first_started_at: iso(2.999) }) })],
   ['list-walk', 'a walk missing a task accepted before it', (h) => replace(h, 13, { type: 'walk', walk: 1, from: at(4), to: at(5), listed: [ID(3), ID(1)] })],
 ];
 
