@@ -36,7 +36,7 @@ export default {
       testMatch: ['<rootDir>/test/integration/**/*.test.ts'],
       globalSetup: '<rootDir>/test/support/global-setup.ts',
       globalTeardown: '<rootDir>/test/support/global-teardown.ts',
-      setupFiles: ['<rootDir>/test/support/quiet-logs.ts'],
+      setupFiles: ['<rootDir>/test/support/quiet-logs.ts', '<rootDir>/test/support/fresh-connections.ts'],
       setupFilesAfterEnv: ['<rootDir>/test/support/stack-timeouts.ts'],
     },
     {
@@ -45,7 +45,7 @@ export default {
       testMatch: ['<rootDir>/test/e2e/**/*.test.ts'],
       globalSetup: '<rootDir>/test/support/global-setup.ts',
       globalTeardown: '<rootDir>/test/support/global-teardown.ts',
-      setupFiles: ['<rootDir>/test/support/quiet-logs.ts'],
+      setupFiles: ['<rootDir>/test/support/quiet-logs.ts', '<rootDir>/test/support/fresh-connections.ts'],
       // Every answer an end-to-end test receives is checked against the served OpenAPI document.
       setupFilesAfterEnv: ['<rootDir>/test/support/stack-timeouts.ts', '<rootDir>/test/support/validate-responses.ts'],
     },

@@ -11,6 +11,7 @@ import { measureBurst } from './phases/burst';
 import { measureCapacity } from './phases/capacity';
 import { measureCounts } from './phases/counts';
 import { measureDashboard } from './phases/dashboard';
+import { measurePriority } from './phases/priority';
 import { measureEndToEnd } from './phases/end-to-end';
 import { measureLimit, measureLimitInFlight } from './phases/limit';
 import { measureProcessorBatch } from './phases/processor';
@@ -30,8 +31,8 @@ const { values: args } = parseArgs({
     'phase-seconds': { type: 'string', default: '4' },
     /** End-to-end runs in the same stack: the first meets cold function instances, the next ones warm ones. */
     rounds: { type: 'string', default: '1' },
-    /** Comma-separated: burst, limit, in-flight, end-to-end, processor, submit, capacity, abort, counts, dashboard. */
-    phases: { type: 'string', default: 'burst,limit,in-flight,end-to-end,processor,submit,capacity,abort,counts,dashboard' },
+    /** Comma-separated: burst, limit, in-flight, end-to-end, processor, submit, capacity, abort, priority, counts, dashboard. */
+    phases: { type: 'string', default: 'burst,limit,in-flight,end-to-end,processor,submit,capacity,abort,priority,counts,dashboard' },
     /** The burst phase's sizes: that many single submits at once, each against a freshly started stack. */
     burst: { type: 'string', default: '100,500' },
   },
@@ -97,6 +98,7 @@ async function main() {
     }
     const capacity = stack && PHASES.has('capacity') ? await measureCapacity(stack) : undefined;
     const abort = stack && PHASES.has('abort') ? await measureAbort(stack) : undefined;
+    const priority = stack && PHASES.has('priority') ? await measurePriority(stack) : undefined;
     const counts = stack && PHASES.has('counts') ? await measureCounts(stack) : undefined;
     const stamp = startedAt.toISOString().replace(/[:.]/g, '-');
     mkdirSync('bench/results', { recursive: true });
@@ -160,6 +162,12 @@ async function main() {
         met: counts ? counts.exact : null,
       },
       {
+        name: `high-priority task behind a backlog of ${priority?.backlog ?? 10_000} normal ones: submit → start p99; normal work kept going`,
+        target: '≤ 5 s, > 0',
+        measured: priority ? `p50 ${fmt(priority.highStartMs.p50, 0)} ms, p99 ${fmt(priority.highStartMs.p99, 0)} ms; ${priority.normalCompletedMeanwhile} normal completed meanwhile, ${priority.normalPendingAtEnd} still PENDING` : 'n/a',
+        met: priority ? priority.highStartMs.p99 <= 5_000 && priority.normalCompletedMeanwhile > 0 : null,
+      },
+      {
         name: `dashboard in Chromium over ${dashboard?.tasks ?? 100_000} tasks more: every task counted, then each refresh (stats, list of 20), slowest`,
         target: '≤ 5 s',
         measured: dashboard
@@ -175,7 +183,7 @@ async function main() {
       { name: 'cost per million tasks, single submits', target: 'reported', measured: costs ? `$${costs.single.total.toFixed(2)}` : 'n/a', met: null },
     ];
 
-    const results = { startedAt: startedAt.toISOString(), machine: { cpus: (await import('node:os')).cpus().length, node: process.version }, settings: { TASKS, WORK_MS, TRIGGER_CONCURRENCY, PHASE_MS, PHASES: [...PHASES] }, bursts, memoryMb, limit, limitInFlight, endToEndRounds: endToEndRounds.map(({ wallSeconds, batchSubmitsRetriedAfter503 }) => ({ wallSeconds, batchSubmitsRetriedAfter503 })), endToEnd, processorBatch, processorBatchOf100, submits, capacity, abort, counts, dashboard, costs, prices: PRICES, targets };
+    const results = { startedAt: startedAt.toISOString(), machine: { cpus: (await import('node:os')).cpus().length, node: process.version }, settings: { TASKS, WORK_MS, TRIGGER_CONCURRENCY, PHASE_MS, PHASES: [...PHASES] }, bursts, memoryMb, limit, limitInFlight, endToEndRounds: endToEndRounds.map(({ wallSeconds, batchSubmitsRetriedAfter503 }) => ({ wallSeconds, batchSubmitsRetriedAfter503 })), endToEnd, processorBatch, processorBatchOf100, submits, capacity, abort, priority, counts, dashboard, costs, prices: PRICES, targets };
     writeFileSync(`bench/results/${stamp}.json`, JSON.stringify(results, null, 2));
     writeFileSync(`bench/results/${stamp}.svg`, renderChart(results));
 

@@ -12,6 +12,8 @@ const nonNegativeInt = z.coerce.number().int().nonnegative();
 export const ConfigSchema = z.object({
   TASKS_TABLE: z.string().min(1),
   TASKS_QUEUE_URL: z.url(),
+  /** The high-priority lane's queue (`priority: "high"`), with a processor of its own. */
+  TASKS_HIGH_PRIORITY_QUEUE_URL: z.url(),
   /** Its dead-letter queue: only its depth is read here (GET /api/stats); the failDeadLetters function is triggered by it. */
   TASKS_DEAD_LETTER_QUEUE_URL: z.url(),
   /** How old the counts and queue depths an instance answers may be (GET /api/stats). */

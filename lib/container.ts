@@ -31,7 +31,7 @@ export const taskStore = new DynamoDbTaskStore(documentClient, config.TASKS_TABL
   dispatchAheadSeconds: config.TASK_DISPATCH_AHEAD_SECONDS,
 });
 const sqsClient = tracer.captureAWSv3Client(createSqsClient(countAwsRequest));
-export const taskQueue = new SqsTaskQueue(sqsClient, config.TASKS_QUEUE_URL);
+export const taskQueue = new SqsTaskQueue(sqsClient, config.TASKS_QUEUE_URL, { highPriorityQueueUrl: config.TASKS_HIGH_PRIORITY_QUEUE_URL });
 const activityLog = new DynamoDbActivityLog(documentClient, config.TASKS_TABLE);
 
 /** What the processors did, minute by minute, written once per invocation (the handlers flush it): GET /api/stats reads the last hour. */
@@ -69,6 +69,7 @@ export const taskProcessor = createTaskProcessor({
 export const serviceStats = createStatsReader({
   store: taskStore,
   queue: new SqsQueueGauge(sqsClient, config.TASKS_QUEUE_URL),
+  highPriorityQueue: new SqsQueueGauge(sqsClient, config.TASKS_HIGH_PRIORITY_QUEUE_URL),
   deadLetterQueue: new SqsQueueGauge(sqsClient, config.TASKS_DEAD_LETTER_QUEUE_URL),
   activity: activityLog,
   clock: systemClock,

@@ -175,6 +175,7 @@ export async function startEmbeddedStack(options: EmbeddedStackOptions = {}): Pr
       AWS_ENDPOINT_URL_SQS: functionEndpoints.sqs,
       TASKS_QUEUE_URL: tasksQueue.url,
       TASKS_DEAD_LETTER_QUEUE_URL: resources.queues.TasksDeadLetterQueue?.url ?? '',
+      TASKS_HIGH_PRIORITY_QUEUE_URL: resources.queues.TasksHighPriorityQueue?.url ?? '',
       TASKS_TABLE: Object.values(resources.tables)[0] ?? '',
       AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED: 'true',
     };

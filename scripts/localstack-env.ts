@@ -13,8 +13,8 @@ export const LOCALSTACK_TEST_TIMEOUT_MS = 180_000;
 
 /** The suites' environment for a LocalStack deployment, from its stack outputs. */
 export function localStackTestEnv(endpoint: string, outputs: Record<string, string | undefined>): Record<string, string> {
-  const { ServiceEndpoint, TasksQueueUrl, TasksTableName, TasksDeadLetterQueueUrl } = outputs;
-  if (!ServiceEndpoint || !TasksQueueUrl || !TasksTableName || !TasksDeadLetterQueueUrl) {
+  const { ServiceEndpoint, TasksQueueUrl, TasksTableName, TasksDeadLetterQueueUrl, TasksHighPriorityQueueUrl } = outputs;
+  if (!ServiceEndpoint || !TasksQueueUrl || !TasksTableName || !TasksDeadLetterQueueUrl || !TasksHighPriorityQueueUrl) {
     throw new Error(`Stack task-service-${STAGE} has no outputs yet: run \`docker compose up -d && docker compose wait deploy\` first`);
   }
   // https://<api id>.execute-api.<...>/localstack -> LocalStack's own path form of the same API.
@@ -28,6 +28,7 @@ export function localStackTestEnv(endpoint: string, outputs: Record<string, stri
     TASKS_TABLE: TasksTableName,
     TASKS_QUEUE_URL: atEndpoint(TasksQueueUrl),
     TASKS_DEAD_LETTER_QUEUE_URL: atEndpoint(TasksDeadLetterQueueUrl),
+    TASKS_HIGH_PRIORITY_QUEUE_URL: atEndpoint(TasksHighPriorityQueueUrl),
     TEST_API_URL: `${endpoint}/_aws/execute-api/${apiId}/${STAGE}/api`,
     TEST_LAMBDA_ENDPOINT: endpoint,
     TEST_STAGE: STAGE,

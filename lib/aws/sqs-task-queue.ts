@@ -8,7 +8,7 @@ import {
 import { chunks, sendChunks, sendUntilDone } from './batch-retry';
 import { callDependency } from './dependency-call';
 import { currentTrace } from '#lib/trace';
-import type { TaskMessage } from '#lib/tasks/model';
+import type { TaskMessage, TaskPriority } from '#lib/tasks/model';
 import type { TaskQueue } from '#lib/tasks/ports';
 import { queueDelaySeconds } from '#lib/tasks/schedule';
 import { systemClock, type Clock } from '#lib/clock';
@@ -25,13 +25,27 @@ function traceAttributes() {
   return trace ? { MessageAttributes: { [TRACEPARENT_ATTRIBUTE]: { DataType: 'String', StringValue: trace.traceparent } } } : {};
 }
 
-/** The SQS implementation of the task queue. */
+/**
+ * The SQS implementation of the task queue: a queue per lane. A `high` message goes to its own
+ * queue, whose trigger has a concurrency of its own, so a backlog of normal work never stands
+ * before it; without a high-priority queue (scripts, benches) every message goes to the one queue.
+ */
 export class SqsTaskQueue implements TaskQueue {
+  private readonly clock: Clock;
+  private readonly highPriorityQueueUrl: string;
+
   constructor(
     private readonly client: SQSClient,
     private readonly queueUrl: string,
-    private readonly clock: Clock = systemClock,
-  ) {}
+    { clock = systemClock, highPriorityQueueUrl = queueUrl }: { clock?: Clock; highPriorityQueueUrl?: string } = {},
+  ) {
+    this.clock = clock;
+    this.highPriorityQueueUrl = highPriorityQueueUrl;
+  }
+
+  private urlOf(priority: TaskPriority | undefined): string {
+    return priority === 'high' ? this.highPriorityQueueUrl : this.queueUrl;
+  }
 
   /** A delayed task's message waits in the queue until its run_at, up to SQS's 15 minutes (the dispatcher sends later ones). */
   private delayOf(message: TaskMessage) {
@@ -41,19 +55,21 @@ export class SqsTaskQueue implements TaskQueue {
 
   async enqueue(message: TaskMessage): Promise<void> {
     await callDependency('task queue', () =>
-      this.client.send(new SendMessageCommand({ QueueUrl: this.queueUrl, MessageBody: JSON.stringify(message), ...this.delayOf(message), ...traceAttributes() })),
+      this.client.send(new SendMessageCommand({ QueueUrl: this.urlOf(message.priority), MessageBody: JSON.stringify(message), ...this.delayOf(message), ...traceAttributes() })),
     );
   }
 
   async enqueueAll(messages: TaskMessage[]): Promise<void> {
     const attributes = traceAttributes();
-    await sendChunks(chunks(messages, SQS_BATCH_LIMIT), (chunk) =>
+    const lanes = [messages.filter((message) => message.priority !== 'high'), messages.filter((message) => message.priority === 'high')];
+    const batches = lanes.flatMap((lane) => chunks(lane, SQS_BATCH_LIMIT));
+    await sendChunks(batches, (chunk) =>
       sendUntilDone(
         'task queue',
         chunk.map((message, index) => ({ Id: String(index), MessageBody: JSON.stringify(message), ...this.delayOf(message), ...attributes })),
         async (entries) => {
           const { Failed } = await callDependency('task queue', () =>
-            this.client.send(new SendMessageBatchCommand({ QueueUrl: this.queueUrl, Entries: entries })),
+            this.client.send(new SendMessageBatchCommand({ QueueUrl: this.urlOf(chunk[0]?.priority), Entries: entries })),
           );
           const failedIds = new Set((Failed ?? []).map((failure) => failure.Id));
           return entries.filter((entry) => failedIds.has(entry.Id));
@@ -62,11 +78,11 @@ export class SqsTaskQueue implements TaskQueue {
     );
   }
 
-  async retryAfter(receiptHandle: string, delaySeconds: number): Promise<void> {
+  async retryAfter(receiptHandle: string, delaySeconds: number, priority?: TaskPriority): Promise<void> {
     await callDependency('task queue', () =>
       this.client.send(
         new ChangeMessageVisibilityCommand({
-          QueueUrl: this.queueUrl,
+          QueueUrl: this.urlOf(priority),
           ReceiptHandle: receiptHandle,
           VisibilityTimeout: delaySeconds,
         }),

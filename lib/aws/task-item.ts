@@ -20,6 +20,8 @@ export interface TaskItem {
   due_key?: string;
   /** Not started before then (ISO time); absent: at once. */
   run_at?: string;
+  /** Absent: normal (and on tasks stored before lanes existed). */
+  priority?: 'high';
   /** Partition key of the `by-kind` index: `<kind>#<shard>`; never changes. Absent on items stored before it existed. */
   kind_shard?: string;
   /** Sort key of both indexes: `<created_at>#<task_id>`. */
@@ -240,6 +242,7 @@ function toItem(task: Task): TaskItem {
     ...(task.retried_as === null ? {} : { retried_as: task.retried_as }),
     ...(task.trace_id === null ? {} : { trace_id: task.trace_id }),
     ...(task.run_at === null ? {} : { run_at: task.run_at }),
+    ...(task.priority === 'high' ? { priority: 'high' as const } : {}),
   };
 }
 
@@ -255,7 +258,7 @@ export function toTask(item: TaskItem): Task {
 /** What a summary reads: every attribute but the unbounded payload and result. */
 export const SUMMARY_ATTRIBUTES = [
   'task_id', 'title', 'description', 'status', 'kind', 'metadata_json', 'error', 'last_error', 'progress', 'attempts',
-  'created_at', 'updated_at', 'started_at', 'completed_at', 'canceled_at', 'retry_of', 'retried_as', 'trace_id', 'run_at',
+  'created_at', 'updated_at', 'started_at', 'completed_at', 'canceled_at', 'retry_of', 'retried_as', 'trace_id', 'run_at', 'priority',
 ] as const satisfies ReadonlyArray<keyof TaskItem>;
 
 export function toTaskSummary(item: Pick<TaskItem, (typeof SUMMARY_ATTRIBUTES)[number]>): TaskSummary {
@@ -279,5 +282,6 @@ export function toTaskSummary(item: Pick<TaskItem, (typeof SUMMARY_ATTRIBUTES)[n
     retried_as: item.retried_as ?? null,
     trace_id: item.trace_id ?? null,
     run_at: item.run_at ?? null,
+    priority: item.priority ?? 'normal',
   };
 }

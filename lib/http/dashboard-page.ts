@@ -98,7 +98,8 @@ async function refreshCounts() {
     '<div class="count ' + status + '" data-status="' + status + '"><b>' + stats.tasks.by_status[status] + '</b>' + status + '</div>').join('');
   document.getElementById('counted').textContent = '(' + stats.tasks.total + ' in all, counted ' + new Date(stats.counted_at).toLocaleTimeString() + ')';
   const depth = (queue) => queue.waiting + ' waiting, ' + queue.in_flight + ' in flight, ' + queue.delayed + ' delayed';
-  document.getElementById('queues').textContent = 'Queue: ' + depth(stats.queue) + '. Dead-letter queue: ' + depth(stats.dead_letter_queue) + '.';
+  document.getElementById('queues').textContent = 'Queue: ' + depth(stats.queue) + '. High-priority queue: ' + depth(stats.high_priority_queue) +
+    '. Dead-letter queue: ' + depth(stats.dead_letter_queue) + '.';
   drawThroughput(stats.last_hour.per_minute);
   showLatency(stats.last_hour);
 }
@@ -173,7 +174,7 @@ function renderTask(task) {
   const rows = [
     ['Task', task.task_id], ['Title', text(task.title)], ['Kind', text(task.kind)],
     ['Status', '<span class="status ' + task.status + '">' + task.status + '</span>'], ['Progress', progressOf(task) || (task.progress ? Math.round(task.progress.fraction * 100) + '%' : '')],
-    ['Attempts', task.attempts], ['Created', task.created_at], ['Run at', task.run_at || ''], ['Started', task.started_at || ''], ['Ended', task.completed_at || task.canceled_at || (task.status === 'FAILED' ? task.updated_at : '')],
+    ['Priority', task.priority], ['Attempts', task.attempts], ['Created', task.created_at], ['Run at', task.run_at || ''], ['Started', task.started_at || ''], ['Ended', task.completed_at || task.canceled_at || (task.status === 'FAILED' ? task.updated_at : '')],
     ['Error', json(task.error)], ['Last error', json(task.last_error)], ['Payload', json(task.payload)], ['Result', json(task.result)],
     ['Retry of', link(task.retry_of)], ['Retried as', link(task.retried_as)], ['Metadata', json(task.metadata)],
     ['Trace', task.trace_id ? '<code>' + task.trace_id + '</code>' : ''], ['History', attemptsTable(task.attempt_history || [])],

@@ -3,6 +3,9 @@ import { DEFAULT_KIND, KIND_NAME, type KindRegistry } from './kind';
 import { MAX_DELAY_SECONDS, runAtOf } from './schedule';
 
 export const TASK_STATUSES = ['PENDING', 'PROCESSING', 'COMPLETED', 'FAILED', 'CANCELED'] as const;
+/** The lanes a task may be queued in: `high` has a queue and processor of its own, so it never waits behind `normal` work. */
+export const TASK_PRIORITIES = ['high', 'normal'] as const;
+export type TaskPriority = (typeof TASK_PRIORITIES)[number];
 export const TaskStatusSchema = z.enum(TASK_STATUSES);
 export type TaskStatus = z.infer<typeof TaskStatusSchema>;
 /** A number for each status. */
@@ -73,6 +76,10 @@ export const SubmitTaskSchema = z.strictObject({
     .max(MAX_DELAY_SECONDS, `must be at most ${MAX_DELAY_SECONDS} (a year)`)
     .optional()
     .meta({ description: 'Not before this many seconds after the submit. Not with run_at.' }),
+  priority: z
+    .enum(TASK_PRIORITIES, { error: `must be one of: ${TASK_PRIORITIES.join(', ')}` })
+    .optional()
+    .meta({ description: 'high: queued in a lane of its own, ahead of any backlog of normal tasks (default normal)' }),
 });
 
 /**
@@ -209,6 +216,8 @@ export const TaskSchema = z.object({
   retried_as: z.uuid().nullable(),
   /** The W3C trace id of the request that submitted it: every log line of its life carries it. Null for tasks submitted before it was kept. */
   trace_id: TraceIdSchema.nullable(),
+  /** The lane it is queued in. */
+  priority: z.enum(TASK_PRIORITIES),
   /** Not started before this time (the submit's `run_at` or `delay_seconds`); null: at once. */
   run_at: timestamp.nullable(),
   /** Every attempt since the history was kept, oldest first: its start, end and outcome. */
@@ -238,6 +247,7 @@ export const ServiceStatsSchema = z.object({
     total: z.number().int().nonnegative(),
   }),
   queue: QueueDepthSchema,
+  high_priority_queue: QueueDepthSchema,
   dead_letter_queue: QueueDepthSchema,
   last_hour: z
     .object({
@@ -291,6 +301,7 @@ export function newTask(input: SubmitTaskInput, taskId: string, now: Date, trace
     retry_of: null,
     retried_as: null,
     trace_id: traceId,
+    priority: input.priority ?? 'normal',
     run_at: runAtOf(input, now),
     attempt_history: [],
   };
@@ -405,13 +416,16 @@ export const TaskMessageSchema = z.strictObject({
   batch: BatchRefSchema.optional(),
   /** The task's `run_at`: what the queue delays the message by, and what the processor checks before a claim. */
   run_at: z.iso.datetime().optional(),
+  /** Only when `high`: the lane the message was sent to, where its retry delay is set. */
+  priority: z.literal('high').optional(),
 });
 export type TaskMessage = z.infer<typeof TaskMessageSchema>;
 
 /** The queue message of a task (of a batch submit, with its batch). */
-export const messageOf = (task: Pick<Task, 'task_id' | 'kind' | 'run_at'>, batch?: BatchRef): TaskMessage => ({
+export const messageOf = (task: Pick<Task, 'task_id' | 'kind' | 'run_at' | 'priority'>, batch?: BatchRef): TaskMessage => ({
   task_id: task.task_id,
   kind: task.kind,
   ...(batch ? { batch } : {}),
   ...(task.run_at ? { run_at: task.run_at } : {}),
+  ...(task.priority === 'high' ? { priority: 'high' as const } : {}),
 });

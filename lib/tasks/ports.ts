@@ -1,5 +1,5 @@
 import type { MinuteActivity } from './activity';
-import type { BatchRef, BatchVerdict, StatusCounts, Task, TaskError, TaskMessage, TaskProgress, TaskStatus, TaskSummary } from './model';
+import type { BatchRef, BatchVerdict, StatusCounts, Task, TaskError, TaskMessage, TaskPriority, TaskProgress, TaskStatus, TaskSummary } from './model';
 
 /**
  * One status move, with what it records. The store turns each into a single conditional write
@@ -151,8 +151,8 @@ export interface TaskQueue {
   enqueue(message: TaskMessage): Promise<void>;
   /** Sends many messages in as few calls as the queue allows; throws if any could not be sent. */
   enqueueAll(messages: TaskMessage[]): Promise<void>;
-  /** Hides a received message for `delaySeconds` before it is delivered again: the retry backoff. */
-  retryAfter(receiptHandle: string, delaySeconds: number): Promise<void>;
+  /** Hides a received message (of the lane `priority`, normal by default) for `delaySeconds` before it is delivered again: the retry backoff. */
+  retryAfter(receiptHandle: string, delaySeconds: number, priority?: TaskPriority): Promise<void>;
   /** Throws when the queue does not answer. */
   ping(): Promise<void>;
 }

@@ -2,7 +2,7 @@ import type { Clock } from '#lib/clock';
 import { withReserve } from '#lib/deadline';
 import type { AppLogger } from '#lib/logger';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { BATCH_NOT_ACCEPTED, messageOf, TaskMessageSchema, type BatchRef, type BatchVerdict, type Task, type TaskMessage, type TaskProgress, type TaskStatus } from './model';
+import { BATCH_NOT_ACCEPTED, messageOf, TaskMessageSchema, type BatchRef, type BatchVerdict, type Task, type TaskMessage, type TaskPriority, type TaskProgress, type TaskStatus } from './model';
 import { noMetrics, type TaskMetrics, type TaskQueue, type TaskStore } from './ports';
 import { CancellationWatcher, TaskEndedElsewhereError } from './cancellation-watcher';
 import { BatchPendingError, PoisonMessageError, RetryLaterError, TaskLeasedError } from './errors';
@@ -299,10 +299,12 @@ export function createTaskProcessor(deps: ProcessingDeps) {
      */
     async process(message: ReceivedMessage, invocation?: AbortSignal): Promise<ProcessOutcome> {
       let taskId: string | undefined;
+      let lane: TaskPriority | undefined;
       const attempt: Attempt = {};
       try {
         const parsed = parseMessage(message.body);
         taskId = parsed.task_id;
+        lane = parsed.priority;
         // A kind with a concurrency waits for a turn before it claims its task: the task stays PENDING meanwhile.
         attempt.kind = parsed.kind === undefined ? undefined : deps.kinds.get(parsed.kind);
         return await inTurn(attempt.kind, () =>
@@ -325,7 +327,7 @@ export function createTaskProcessor(deps: ProcessingDeps) {
         if (error instanceof RetryLaterError) logger.info(`${error.message}; the message will come back`, retry);
         else logger.warn('Task processing failed; the message will be retried', { ...retry, error });
         await queue
-          .retryAfter(message.receiptHandle, delay)
+          .retryAfter(message.receiptHandle, delay, lane)
           .catch((visibilityError: unknown) =>
             logger.warn('Could not set the retry delay; the queue default applies', { error: visibilityError }),
           );

@@ -266,8 +266,9 @@ export function createTaskService({
       const earlier = retriedAs(original);
       if (earlier) return earlier;
       if (original.status !== 'FAILED') throw new TaskNotRetryableError(taskId, original.status);
-      const { title, description, metadata, kind, payload } = original;
-      const retry = { ...newTask({ title, description, metadata, kind, ...(payload === undefined ? {} : { payload }) }, newId(), clock.now(), submitTraceId()), retry_of: taskId };
+      const { title, description, metadata, kind, payload, priority } = original;
+      // A retry runs now, in the lane of the task it retries.
+      const retry = { ...newTask({ title, description, metadata, kind, priority, ...(payload === undefined ? {} : { payload }) }, newId(), clock.now(), submitTraceId()), retry_of: taskId };
       const outcome = await store.createRetry(retry);
       if (!outcome.applied) {
         // Another retry of the same task won the race, or (never, FAILED being final) it moved on.

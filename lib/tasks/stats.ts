@@ -12,6 +12,7 @@ export const DEFAULT_STATS_MAX_AGE_SECONDS = 5;
 export interface StatsReaderDeps {
   store: Pick<TaskStore, 'countByStatus'>;
   queue: QueueGauge;
+  highPriorityQueue: QueueGauge;
   deadLetterQueue: QueueGauge;
   activity: Pick<ActivityLog, 'read'>;
   clock: Clock;
@@ -24,19 +25,21 @@ const depthBody = ({ waiting, inFlight, delayed }: QueueDepth) => ({ waiting, in
  * Reads task counts and queue depths together, and keeps them for `maxAgeSeconds`: every call in
  * that time, concurrent ones included, shares one read. A failed read is not kept.
  */
-export function createStatsReader({ store, queue, deadLetterQueue, activity, clock, maxAgeSeconds = DEFAULT_STATS_MAX_AGE_SECONDS }: StatsReaderDeps) {
+export function createStatsReader({ store, queue, highPriorityQueue, deadLetterQueue, activity, clock, maxAgeSeconds = DEFAULT_STATS_MAX_AGE_SECONDS }: StatsReaderDeps) {
   let cached: { at: number; stats: Promise<ServiceStats> } | undefined;
 
   async function read(at: Date): Promise<ServiceStats> {
-    const [byStatus, tasksQueue, deadLetters, minutes] = await Promise.all([
+    const [byStatus, tasksQueue, highLane, deadLetters, minutes] = await Promise.all([
       store.countByStatus(),
       queue.depth(),
+      highPriorityQueue.depth(),
       deadLetterQueue.depth(),
       activity.read(windowMinutes(at)),
     ]);
     return {
       tasks: { by_status: byStatus, total: TASK_STATUSES.reduce((sum, status) => sum + byStatus[status], 0) },
       queue: depthBody(tasksQueue),
+      high_priority_queue: depthBody(highLane),
       dead_letter_queue: depthBody(deadLetters),
       last_hour: summarizeActivity(minutes, at),
       counted_at: at.toISOString(),

@@ -83,7 +83,7 @@ describeWithChromium('the dashboard in Chromium', () => {
       undefined,
       { timeout: waitMs(25_000) },
     );
-    await expect(page.locator('#queues').textContent()).resolves.toMatch(/^Queue: \d+ waiting, \d+ in flight, \d+ delayed\. Dead-letter queue: \d+ waiting/);
+    await expect(page.locator('#queues').textContent()).resolves.toMatch(/^Queue: \d+ waiting, \d+ in flight, \d+ delayed\. High-priority queue: \d+ waiting, \d+ in flight, \d+ delayed\. Dead-letter queue: \d+ waiting/);
     // The last hour, a bar per minute: the submitted task's completion counts once the processor's
     // invocation has flushed its minute (and the stats' cache has passed).
     expect(await page.locator('#throughput rect.completed').count()).toBe(60);

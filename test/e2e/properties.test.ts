@@ -67,7 +67,11 @@ describe('generated requests over HTTP (embedded stack)', () => {
     // The default kind's payload is any JSON (a generated one may be huge, or carry `simulate`): left out.
     // Another kind's is required, and generated from that kind's own schema: in a batch it sits
     // deeper than the generator's maxDepth, past which it fills in strings its schema refuses.
-    for (const task of (Array.isArray(body.tasks) ? body.tasks : [body]) as Array<{ kind?: string; payload?: unknown }>) {
+    for (const task of (Array.isArray(body.tasks) ? body.tasks : [body]) as Array<{ kind?: string; payload?: unknown; run_at?: unknown; delay_seconds?: unknown }>) {
+      // A delayed start is left out: both fields together are refused, and a generated delay would hold
+      // tasks in the shared stack for up to a year (test/e2e/delayed.test.ts covers them).
+      delete task.run_at;
+      delete task.delay_seconds;
       if (task.kind === undefined || task.kind === 'simulated') delete task.payload;
       else task.payload = generate(payloadSchemaOf(task.kind), seed);
     }
@@ -84,7 +88,7 @@ describe('generated requests over HTTP (embedded stack)', () => {
         target.description = 42;
         break;
       case 'unknown-field':
-        target.priority = 'high';
+        target.urgency = 'high';
         break;
       case 'not-json':
         return { text: `{${JSON.stringify(body)}`, contentType: 'application/json' };

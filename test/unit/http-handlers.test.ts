@@ -103,7 +103,8 @@ describe('POST /api/tasks', () => {
     ['a description of 10,001 characters', { ...validBody, description: 'x'.repeat(10_001) }, 'description'],
     ['metadata that is an array', { ...validBody, metadata: [1] }, 'metadata'],
     ['metadata that is a string', { ...validBody, metadata: 'high' }, 'metadata'],
-    ['an unknown field', { ...validBody, priority: 'high' }, ''],
+    ['an unknown field', { ...validBody, urgency: 'high' }, ''],
+    ['a priority that is not a lane', { ...validBody, priority: 'urgent' }, 'priority'],
   ])('refuses %s with 400 VALIDATION_ERROR', async (_, input, field) => {
     const { submit, store, queue } = setup();
     const body = expectContractError(await submit(jsonPost(input), lambdaContext()), 400, 'VALIDATION_ERROR');

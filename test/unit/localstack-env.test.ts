@@ -8,6 +8,7 @@ const outputs = {
   TasksQueueUrl: 'http://sqs.us-east-1.localhost.localstack.cloud:4566/000000000000/task-service-localstack-tasks',
   TasksTableName: 'task-service-localstack-tasks',
   TasksDeadLetterQueueUrl: 'http://sqs.us-east-1.localhost.localstack.cloud:4566/000000000000/task-service-localstack-tasks-dlq',
+  TasksHighPriorityQueueUrl: 'http://sqs.us-east-1.localhost.localstack.cloud:4566/000000000000/task-service-localstack-tasks-high',
 };
 
 const suiteSources = () =>

@@ -95,7 +95,7 @@ async function observedStatuses(): Promise<Array<{ method: string; path: string;
   await down(async () => healthGet(await health(apiEvent(), ctx())));
 
   // maxAge 0: each call reads again, so the store being down is seen.
-  const stats = createStats(createStatsReader({ store, queue: emptyGauge, deadLetterQueue: emptyGauge, activity: new InMemoryActivityLog(), clock: new ManualClock(), maxAgeSeconds: 0 }));
+  const stats = createStats(createStatsReader({ store, queue: emptyGauge, highPriorityQueue: emptyGauge, deadLetterQueue: emptyGauge, activity: new InMemoryActivityLog(), clock: new ManualClock(), maxAgeSeconds: 0 }));
   const statsGet = record('get', '/api/stats');
   statsGet(await stats(apiEvent({ path: '/api/stats' }), ctx()));
   await down(async () => statsGet(await stats(apiEvent({ path: '/api/stats' }), ctx())));

@@ -17,11 +17,12 @@ class FakeGauge implements QueueGauge {
 function setUp(maxAgeSeconds = 5) {
   const store = new InMemoryTaskStore();
   const queue = new FakeGauge({ waiting: 4, inFlight: 2, delayed: 1 });
+  const highPriorityQueue = new FakeGauge({ waiting: 1, inFlight: 1, delayed: 0 });
   const deadLetterQueue = new FakeGauge({ waiting: 3, inFlight: 0, delayed: 0 });
   const clock = new ManualClock();
   const counted = jest.spyOn(store, 'countByStatus');
   const activity = new InMemoryActivityLog();
-  const reader = createStatsReader({ store, queue, deadLetterQueue, activity, clock, maxAgeSeconds });
+  const reader = createStatsReader({ store, queue, highPriorityQueue, deadLetterQueue, activity, clock, maxAgeSeconds });
   const add = async (status: 'PENDING' | 'CANCELED', n: number) => {
     for (let i = 0; i < n; i++) {
       const task = newTask({ title: 't', description: 'd', metadata: {} }, `${status}-${i}-${Math.random()}`, clock.now());
@@ -39,6 +40,7 @@ describe('the stats reader', () => {
     expect(await reader.stats()).toEqual({
       tasks: { by_status: { PENDING: 2, PROCESSING: 0, COMPLETED: 0, FAILED: 0, CANCELED: 1 }, total: 3 },
       queue: { waiting: 4, in_flight: 2, delayed: 1 },
+      high_priority_queue: { waiting: 1, in_flight: 1, delayed: 0 },
       dead_letter_queue: { waiting: 3, in_flight: 0, delayed: 0 },
       last_hour: expect.objectContaining({ completed: 0, failed: 0, submit_to_start_ms: { p50: null, p99: null } }),
       counted_at: clock.now().toISOString(),
