@@ -10,6 +10,11 @@ import { FAULT_KINDS, HistoryLog, type FaultKind, type InvokeEvent, type OpKind,
 
 export interface ChaosOptions {
   seconds: number;
+  /**
+   * Keeps the run going past `seconds` until the clients have made this many single submits (for at
+   * most four times as long): how a short run proves it did something whatever the machine's speed.
+   */
+  minSubmits?: number;
   seed: number;
   clients: number;
   /** Where the history goes, one JSON object per line. */
@@ -63,6 +68,7 @@ export async function runChaos(options: ChaosOptions): Promise<ChaosReport> {
   const pick = <T>(items: readonly T[]): T => pickWith(random, items);
   const run = `chaos-${options.seed}-${randomUUID().slice(0, 8)}`;
   const history = new HistoryLog(options.historyFile);
+  let submitsMade = 0;
   const proxies: Partial<Record<'dynamodb' | 'sqs', FaultProxy>> = {};
 
   log(`starting the embedded stack with fault proxies (seed ${options.seed})...`);
@@ -119,18 +125,19 @@ export async function runChaos(options: ChaosOptions): Promise<ChaosReport> {
     return { status, body, retryAfter };
   }
 
-  async function client(id: number, until: number) {
+  async function client(id: number, running: () => boolean) {
     const random = streamOf(id);
     const pick = <T>(items: readonly T[]): T => pickWith(random, items);
     const simulate = () => ({ fail_attempts: pick([0, 0, 0, 0, 1, 2, 3]), work_ms: 100 + Math.floor(random() * 400) });
     // A delayed start for three tasks in ten: a short one (SQS's own delay), or one the dispatcher holds.
     const delay = (): { delay_seconds?: number } => pick([{}, {}, {}, {}, {}, {}, {}, { delay_seconds: 1 }, { delay_seconds: 2 }, { delay_seconds: 3 + Math.floor(random() * 4) }]);
-    while (Date.now() < until) {
+    while (running()) {
       const roll = random();
       if (roll < 0.3) {
         const sim = simulate();
         const key = `${run}-${nextOp}`;
         const body = { title: `${run} single`, description: 'chaos', payload: { simulate: sim }, ...delay() };
+        submitsMade += 1;
         // A client retries a submit that got 503 or no answer, with the same Idempotency-Key.
         for (let attempt = 0; attempt < 3; attempt++) {
           const answer = await call(id, 'submit', { method: 'POST', path: '/tasks', body, headers: { 'Idempotency-Key': key } }, { idempotency_key: key, fail_attempts: [sim.fail_attempts] });
@@ -187,8 +194,8 @@ export async function runChaos(options: ChaosOptions): Promise<ChaosReport> {
   }
 
   /** Faults on a schedule from the seed: short windows, sometimes two kinds at once, calm between. */
-  async function faults(until: number) {
-    while (Date.now() < until) {
+  async function faults(running: () => boolean) {
+    while (running()) {
       const kinds = [pick(FAULT_KINDS), ...(random() < 0.4 ? [pick(FAULT_KINDS)] : [])].filter((kind, i, all) => all.indexOf(kind) === i);
       const from = Date.now();
       const windowMs = 1_000 + Math.floor(random() * 2_000);
@@ -234,8 +241,10 @@ export async function runChaos(options: ChaosOptions): Promise<ChaosReport> {
 
   try {
     const until = Date.now() + options.seconds * 1000;
+    const hardStop = Date.now() + 4 * options.seconds * 1000;
+    const running = () => Date.now() < until || (submitsMade < (options.minSubmits ?? 0) && Date.now() < hardStop);
     log(`running ${options.clients} clients for ${options.seconds} s with faults...`);
-    await Promise.all([faults(until), ...Array.from({ length: options.clients }, (_, id) => client(id, until))]);
+    await Promise.all([faults(running), ...Array.from({ length: options.clients }, (_, id) => client(id, running))]);
     for (const proxy of Object.values(proxies)) proxy.setFault(undefined);
     stack.resumeTriggers();
     for (const [target, proxy] of Object.entries(proxies)) for (const [fault, n] of Object.entries(proxy.injected)) count(injected, `${target}-${fault}`, n);

@@ -23,7 +23,7 @@ async function post(path: string, body: unknown) {
     headers: { 'Content-Type': 'application/json' },
     body: JSON.stringify(body),
   });
-  return { status: response.status, body: (await response.json()) as { tasks: Array<{ task_id: string }> } };
+  return { status: response.status, retryAfter: response.headers.get('retry-after'), body: (await response.json()) as { tasks: Array<{ task_id: string }> } };
 }
 
 const FINAL = ['COMPLETED', 'FAILED', 'CANCELED'];
@@ -42,7 +42,17 @@ describe('failure paths through the embedded stack', () => {
       payload: { simulate: { fail_attempts: failAttemptsOf(n), work_ms: 1_000 } },
     }));
     const starts = Array.from({ length: Math.ceil(count / 100) }, (_, i) => i * 100);
-    const answers = await Promise.all(starts.map((start) => post('/tasks/batch', { tasks: tasks.slice(start, start + 100) })));
+    // As the contract tells a client: a batch answered 503 ran none of its tasks (it is BATCH_NOT_ACCEPTED),
+    // so it is sent again after its Retry-After. What this test checks is the attempts of the tasks that ran,
+    // not how many batch submits a loaded two-core machine takes at once (issue 18 measures that).
+    const submitBatch = async (batch: typeof tasks) => {
+      for (let send = 1; ; send++) {
+        const answer = await post('/tasks/batch', { tasks: batch });
+        if (answer.status !== 503 || send === 3) return answer;
+        await new Promise((resolve) => setTimeout(resolve, Number(answer.retryAfter ?? 1) * 1000));
+      }
+    };
+    const answers = await Promise.all(starts.map((start) => submitBatch(tasks.slice(start, start + 100))));
     for (const answer of answers) expect(answer.status).toBe(202);
     const submitted = answers
       .flatMap((answer) => answer.body.tasks)
