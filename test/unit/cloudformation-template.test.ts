@@ -68,39 +68,19 @@ describe('the packaged CloudFormation template (stage localstack)', () => {
   it('has the on-demand table keyed by task_id with the three sharded, keys-only list indexes and the sparse due index', () => {
     const table = resources.TasksTable!.Properties;
     expect(table).toMatchObject({ BillingMode: 'PAY_PER_REQUEST', KeySchema: [{ AttributeName: 'task_id', KeyType: 'HASH' }] });
+    const keysOnly = (IndexName: string, hash: string, range: string) => ({
+      IndexName,
+      KeySchema: [
+        { AttributeName: hash, KeyType: 'HASH' },
+        { AttributeName: range, KeyType: 'RANGE' },
+      ],
+      Projection: { ProjectionType: 'KEYS_ONLY' },
+    });
     expect(table.GlobalSecondaryIndexes).toEqual([
-      {
-        IndexName: 'by-created',
-        KeySchema: [
-          { AttributeName: 'list_shard', KeyType: 'HASH' },
-          { AttributeName: 'created_key', KeyType: 'RANGE' },
-        ],
-        Projection: { ProjectionType: 'KEYS_ONLY' },
-      },
-      {
-        IndexName: 'by-status',
-        KeySchema: [
-          { AttributeName: 'status_shard', KeyType: 'HASH' },
-          { AttributeName: 'created_key', KeyType: 'RANGE' },
-        ],
-        Projection: { ProjectionType: 'KEYS_ONLY' },
-      },
-      {
-        IndexName: 'by-kind',
-        KeySchema: [
-          { AttributeName: 'kind_shard', KeyType: 'HASH' },
-          { AttributeName: 'created_key', KeyType: 'RANGE' },
-        ],
-        Projection: { ProjectionType: 'KEYS_ONLY' },
-      },
-      {
-        IndexName: 'by-due',
-        KeySchema: [
-          { AttributeName: 'due_shard', KeyType: 'HASH' },
-          { AttributeName: 'due_key', KeyType: 'RANGE' },
-        ],
-        Projection: { ProjectionType: 'KEYS_ONLY' },
-      },
+      keysOnly('by-created', 'list_shard', 'created_key'),
+      keysOnly('by-status', 'status_shard', 'created_key'),
+      keysOnly('by-kind', 'kind_shard', 'created_key'),
+      keysOnly('by-due', 'due_shard', 'due_key'),
     ]);
   });
 
