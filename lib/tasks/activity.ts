@@ -55,7 +55,15 @@ function addInto(target: Histogram, source: Histogram): void {
   for (const [bucket, count] of Object.entries(source)) target[Number(bucket)] = (target[Number(bucket)] ?? 0) + count;
 }
 
-const emptyMinute = (minute: string): MinuteActivity => ({ minute, completed: 0, failed: 0, queueWait: {}, workTime: {} });
+export const emptyMinute = (minute: string): MinuteActivity => ({ minute, completed: 0, failed: 0, queueWait: {}, workTime: {} });
+
+/** Adds `source`'s counts and histograms to `target`'s: what the store's `ADD` does to a minute it holds. */
+export function addMinute(target: MinuteActivity, source: MinuteActivity): void {
+  target.completed += source.completed;
+  target.failed += source.failed;
+  addInto(target.queueWait, source.queueWait);
+  addInto(target.workTime, source.workTime);
+}
 
 /**
  * The TaskMetrics a processor container records into: counts and durations gathered per minute in
@@ -119,17 +127,13 @@ export function windowMinutes(now: Date): string[] {
 export function summarizeActivity(minutes: MinuteActivity[], now: Date): ActivitySummary {
   const byMinute = new Map(minutes.map((entry) => [entry.minute, entry]));
   const window = windowMinutes(now).map((minute) => byMinute.get(minute) ?? emptyMinute(minute));
-  const queueWait: Histogram = {};
-  const workTime: Histogram = {};
-  for (const entry of window) {
-    addInto(queueWait, entry.queueWait);
-    addInto(workTime, entry.workTime);
-  }
+  const hour = emptyMinute('hour');
+  for (const entry of window) addMinute(hour, entry);
   return {
     per_minute: window.map(({ minute, completed, failed }) => ({ minute, completed, failed })),
-    completed: window.reduce((sum, entry) => sum + entry.completed, 0),
-    failed: window.reduce((sum, entry) => sum + entry.failed, 0),
-    submit_to_start_ms: { p50: percentileOf(queueWait, 0.5), p99: percentileOf(queueWait, 0.99) },
-    start_to_end_ms: { p50: percentileOf(workTime, 0.5), p99: percentileOf(workTime, 0.99) },
+    completed: hour.completed,
+    failed: hour.failed,
+    submit_to_start_ms: { p50: percentileOf(hour.queueWait, 0.5), p99: percentileOf(hour.queueWait, 0.99) },
+    start_to_end_ms: { p50: percentileOf(hour.workTime, 0.5), p99: percentileOf(hour.workTime, 0.99) },
   };
 }

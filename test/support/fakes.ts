@@ -2,7 +2,7 @@ import { DependencyUnavailableError } from '#lib/errors';
 import type { Clock } from '#lib/clock';
 import type { AppLogger } from '#lib/logger';
 import { JsonValueSchema, messageOf, TASK_STATUSES, type BatchRef, type StatusCounts, type BatchVerdict, type Task, type TaskError, type TaskMessage, type TaskProgress, type TaskStatus } from '#lib/tasks/model';
-import type { MinuteActivity } from '#lib/tasks/activity';
+import { addMinute, emptyMinute, type MinuteActivity } from '#lib/tasks/activity';
 import type {
   ActivityLog,
   IdempotencyRecord,
@@ -288,12 +288,8 @@ export class InMemoryActivityLog implements ActivityLog {
   readonly minutes = new Map<string, MinuteActivity>();
   async add(minutes: MinuteActivity[]): Promise<void> {
     for (const entry of minutes) {
-      const held = this.minutes.get(entry.minute) ?? { minute: entry.minute, completed: 0, failed: 0, queueWait: {}, workTime: {} };
-      held.completed += entry.completed;
-      held.failed += entry.failed;
-      for (const field of ['queueWait', 'workTime'] as const) {
-        for (const [bucket, count] of Object.entries(entry[field])) held[field][Number(bucket)] = (held[field][Number(bucket)] ?? 0) + count;
-      }
+      const held = this.minutes.get(entry.minute) ?? emptyMinute(entry.minute);
+      addMinute(held, entry);
       this.minutes.set(entry.minute, held);
     }
   }
