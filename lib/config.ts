@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { parseCallbackPolicy } from './tasks/callback-policy';
 
 const positiveInt = z.coerce.number().int().positive();
 const nonNegativeInt = z.coerce.number().int().nonnegative();
@@ -40,6 +41,35 @@ export const ConfigSchema = z.object({
   TASK_DISPATCH_AHEAD_SECONDS: positiveInt.max(840).default(840),
   /** The queue's maxReceiveCount, so the processor knows which attempt is the last. */
   MAX_RECEIVE_COUNT: positiveInt.default(3),
+  /** The stack's EventBridge bus: every final status is published to it once (lib/tasks/completion-events.ts). */
+  TASK_EVENT_BUS_NAME: z.string().min(1),
+  /** A final task still marked unpublished this long after its final write is published by the relay (its writer stopped). */
+  EVENT_RELAY_AFTER_SECONDS: positiveInt.default(60),
+  /** The queue of callbacks to make; its trigger is the deliverCallbacks function. */
+  TASK_CALLBACKS_QUEUE_URL: z.url(),
+  /** Host patterns a callback_url may name, comma-separated: `*`, `hooks.example.com`, `*.example.com`. */
+  CALLBACK_ALLOWED_HOSTS: z.string().default('*'),
+  /** Non-public networks (CIDR, comma-separated) callbacks may reach anyway; none on a deployed stage. */
+  CALLBACK_ALLOWED_PRIVATE_NETWORKS: z.string().default(''),
+  /** The callbacks' HMAC key itself (the embedded stack, LocalStack); on AWS, CALLBACK_SIGNING_SECRET_PARAMETER names it in SSM instead. */
+  CALLBACK_SIGNING_SECRET: z.preprocess((value) => (value === '' ? undefined : value), z.string().min(16, 'must be at least 16 characters').optional()),
+  /** The SSM parameter (a SecureString) holding the callbacks' HMAC key, read by the deliverer and cached for five minutes. */
+  CALLBACK_SIGNING_SECRET_PARAMETER: z.preprocess((value) => (value === '' ? undefined : value), z.string().optional()),
+  /** Calls of a callback in all before it is given up on. */
+  CALLBACK_MAX_ATTEMPTS: positiveInt.max(20).default(8),
+  /** The wait after a callback's first failed call, doubled after each further one (30 s: eight attempts span about an hour). */
+  CALLBACK_RETRY_BASE_SECONDS: positiveInt.default(30),
+  /** How long a callback's URL has to connect and answer. */
+  CALLBACK_TIMEOUT_MS: positiveInt.max(30_000).default(10_000),
+}).superRefine((config, ctx) => {
+  try {
+    parseCallbackPolicy(config.CALLBACK_ALLOWED_HOSTS, config.CALLBACK_ALLOWED_PRIVATE_NETWORKS);
+  } catch (error) {
+    ctx.addIssue({ code: 'custom', path: ['CALLBACK_ALLOWED_HOSTS'], message: (error as Error).message });
+  }
+  if (config.CALLBACK_SIGNING_SECRET === undefined && config.CALLBACK_SIGNING_SECRET_PARAMETER === undefined) {
+    ctx.addIssue({ code: 'custom', path: ['CALLBACK_SIGNING_SECRET'], message: 'set CALLBACK_SIGNING_SECRET or CALLBACK_SIGNING_SECRET_PARAMETER' });
+  }
 });
 
 export type Config = z.infer<typeof ConfigSchema>;

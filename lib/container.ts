@@ -1,4 +1,11 @@
-import { createDocumentClient, createSqsClient } from '#lib/aws/clients';
+import { createDocumentClient, createEventBridgeClient, createSqsClient } from '#lib/aws/clients';
+import { getParameter } from '@aws-lambda-powertools/parameters/ssm';
+import { EventBridgeEventBus } from '#lib/aws/eventbridge-event-bus';
+import { SqsCallbackQueue } from '#lib/aws/sqs-callback-queue';
+import { HttpCallbackSender } from '#lib/http/callback-sender';
+import { parseCallbackPolicy } from '#lib/tasks/callback-policy';
+import { createCallbackDeliverer } from '#lib/tasks/callback-delivery';
+import { createCompletionNotifier, withCompletionEvents } from '#lib/tasks/completion-events';
 import { DynamoDbTaskStore } from '#lib/aws/dynamodb-task-store';
 import { SqsTaskQueue } from '#lib/aws/sqs-task-queue';
 import { SqsQueueGauge } from '#lib/aws/sqs-queue-gauge';
@@ -26,11 +33,28 @@ export const config = loadConfig();
 
 // Where X-Ray is active, every DynamoDB and SQS call is a subsegment of the invocation's trace.
 const documentClient = tracer.captureAWSv3Client(createDocumentClient(countAwsRequest));
-export const taskStore = new DynamoDbTaskStore(documentClient, config.TASKS_TABLE, {
+const dynamoDbTaskStore = new DynamoDbTaskStore(documentClient, config.TASKS_TABLE, {
   retentionDays: config.TASK_RETENTION_DAYS,
   dispatchAheadSeconds: config.TASK_DISPATCH_AHEAD_SECONDS,
 });
 const sqsClient = tracer.captureAWSv3Client(createSqsClient(countAwsRequest));
+const callbackQueue = new SqsCallbackQueue(sqsClient, config.TASK_CALLBACKS_QUEUE_URL);
+
+/** Publishes every final status once (the final write marks it; this clears the mark), and relays what a stopped writer left. */
+export const completionNotifier = createCompletionNotifier({
+  store: dynamoDbTaskStore,
+  bus: new EventBridgeEventBus(tracer.captureAWSv3Client(createEventBridgeClient(countAwsRequest)), config.TASK_EVENT_BUS_NAME),
+  callbacks: callbackQueue,
+  clock: systemClock,
+  logger,
+  relayAfterSeconds: config.EVENT_RELAY_AFTER_SECONDS,
+});
+
+/** The task store every function uses: each applied final move is followed by its completion event. */
+export const taskStore = withCompletionEvents(dynamoDbTaskStore, completionNotifier);
+
+/** Which callback URLs this stage calls (checked at submit, and again at each connection). */
+export const callbackPolicy = parseCallbackPolicy(config.CALLBACK_ALLOWED_HOSTS, config.CALLBACK_ALLOWED_PRIVATE_NETWORKS);
 export const taskQueue = new SqsTaskQueue(sqsClient, config.TASKS_QUEUE_URL, { highPriorityQueueUrl: config.TASKS_HIGH_PRIORITY_QUEUE_URL });
 const activityLog = new DynamoDbActivityLog(documentClient, config.TASKS_TABLE);
 
@@ -92,4 +116,23 @@ export const dispatchDueTasks = createDueTaskDispatcher({
   logger,
   aheadSeconds: config.TASK_DISPATCH_AHEAD_SECONDS,
   limit: 1_000,
+});
+
+const signingSecret = async (): Promise<string> => {
+  if (config.CALLBACK_SIGNING_SECRET !== undefined) return config.CALLBACK_SIGNING_SECRET;
+  // Read when first needed and kept five minutes: a rotated secret is in use within that.
+  const secret = await getParameter(config.CALLBACK_SIGNING_SECRET_PARAMETER!, { decrypt: true, maxAge: 300 });
+  if (!secret) throw new Error(`SSM parameter ${config.CALLBACK_SIGNING_SECRET_PARAMETER} is empty`);
+  return secret;
+};
+
+export const deliverCallback = createCallbackDeliverer({
+  store: taskStore,
+  sender: new HttpCallbackSender(callbackPolicy, config.CALLBACK_TIMEOUT_MS),
+  queue: callbackQueue,
+  clock: systemClock,
+  logger,
+  secret: signingSecret,
+  maxAttempts: config.CALLBACK_MAX_ATTEMPTS,
+  retryBaseDelaySeconds: config.CALLBACK_RETRY_BASE_SECONDS,
 });

@@ -7,12 +7,12 @@ export abstract class ServiceError extends Error {
 }
 
 /**
- * A dependency (DynamoDB, SQS) failed or did not answer. The cause keeps the AWS error for the
+ * A dependency (DynamoDB, SQS, EventBridge) failed or did not answer. The cause keeps the AWS error for the
  * log; clients only ever see a generic message.
  */
 export class DependencyUnavailableError extends ServiceError {
   constructor(
-    readonly dependency: 'task store' | 'task queue',
+    readonly dependency: 'task store' | 'task queue' | 'event bus' | 'callback queue',
     options?: ErrorOptions,
   ) {
     super(`The ${dependency} is unavailable`, options);

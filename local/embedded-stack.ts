@@ -15,6 +15,7 @@ import { createResources, type CreatedResources } from './resources';
 import { readServiceDefinition, serverlessBin, type ServiceDefinition } from './service-definition';
 import { countRequests } from '#lib/aws/clients';
 import { startQueueTrigger, type BatchInvoker, type QueueTrigger } from './trigger';
+import { startLocalEventBus } from './event-bus';
 
 export interface EmbeddedStackOptions {
   /** API port; unset picks a free one. */
@@ -22,6 +23,7 @@ export interface EmbeddedStackOptions {
   /** Emulator ports; unset picks free ones. */
   dynamoDbPort?: number;
   sqsPort?: number;
+  eventBusPort?: number;
   /** Simulated work time of a task. */
   workMs?: number;
   retryBaseDelaySeconds?: number;
@@ -36,6 +38,11 @@ export interface EmbeddedStackOptions {
   dispatchAheadSeconds?: number;
   /** Overrides STALE_TASK_SECONDS. */
   staleTaskSeconds?: number;
+  /** Overrides EVENT_RELAY_AFTER_SECONDS (tests relay an unpublished event after seconds, not a minute). */
+  eventRelayAfterSeconds?: number;
+  /** Override CALLBACK_MAX_ATTEMPTS and CALLBACK_RETRY_BASE_SECONDS (tests give up on a callback in seconds). */
+  callbackMaxAttempts?: number;
+  callbackRetryBaseSeconds?: number;
   logLevel?: string;
   /** Print serverless-offline's output (the functions' logs) to this process's stdout. */
   echo?: boolean;
@@ -60,7 +67,8 @@ export interface EmbeddedStackOptions {
 export interface EmbeddedStack {
   apiUrl: string;
   /** The emulators, for tools that talk to them directly (the bench's own bookkeeping). */
-  emulatorEndpoints: { dynamodb: string; sqs: string };
+  /** `events`: the local EventBridge (local/event-bus.ts), whose GET /events tells what was published. */
+  emulatorEndpoints: { dynamodb: string; sqs: string; events: string };
   /** The processes the stack runs in, by what they hold (the SQS emulator and the triggers run in the launcher's). */
   processes: { serverlessOffline: number; dynamoDbLocal: number; launcher: number };
   /** AWS requests made by the functions and the triggers, by operation. */
@@ -132,15 +140,17 @@ export async function startEmbeddedStack(options: EmbeddedStackOptions = {}): Pr
 
   try {
     const pick = (port?: number) => (port === undefined ? freePort() : Promise.resolve(port));
-    const [dynamoPort, sqsPort, apiPort, lambdaPort] = await Promise.all([
+    const [dynamoPort, sqsPort, eventBusPort, apiPort, lambdaPort] = await Promise.all([
       pick(options.dynamoDbPort),
       pick(options.sqsPort),
+      pick(options.eventBusPort),
       pick(options.port),
       freePort(),
     ]);
-    const [dynamo, sqsEmulator, definition] = await Promise.all([
+    const [dynamo, sqsEmulator, eventBus, definition] = await Promise.all([
       startDynamoDbLocal(dynamoPort, projectRoot).then(register),
       startSqsEmulator(sqsPort).then(register),
+      startLocalEventBus(eventBusPort).then(register),
       readServiceDefinition(stage, projectRoot),
     ]);
     function register(emulator: Emulator) {
@@ -164,8 +174,9 @@ export async function startEmbeddedStack(options: EmbeddedStackOptions = {}): Pr
     });
     const tasksQueue = resources.queues.TasksQueue;
     if (!tasksQueue) throw new Error('serverless.yml declares no TasksQueue');
-    const emulatorEndpoints = { dynamodb: dynamo.endpoint, sqs: sqsEmulator.endpoint };
+    const emulatorEndpoints = { dynamodb: dynamo.endpoint, sqs: sqsEmulator.endpoint, events: eventBus.endpoint };
     const functionEndpoints = options.functionEndpoints ? await options.functionEndpoints(emulatorEndpoints) : emulatorEndpoints;
+    const eventBusName = Object.values(definition.resources).find((resource) => resource.Type === 'AWS::Events::EventBus')?.Properties.Name;
 
     const env: Record<string, string> = {
       AWS_REGION: LOCAL_REGION,
@@ -173,6 +184,9 @@ export async function startEmbeddedStack(options: EmbeddedStackOptions = {}): Pr
       AWS_SECRET_ACCESS_KEY: LOCAL_CREDENTIALS.secretAccessKey,
       AWS_ENDPOINT_URL_DYNAMODB: functionEndpoints.dynamodb,
       AWS_ENDPOINT_URL_SQS: functionEndpoints.sqs,
+      AWS_ENDPOINT_URL_EVENTBRIDGE: eventBus.endpoint,
+      TASK_EVENT_BUS_NAME: String(eventBusName ?? ''),
+      TASK_CALLBACKS_QUEUE_URL: resources.queues.TaskCallbacksQueue?.url ?? '',
       TASKS_QUEUE_URL: tasksQueue.url,
       TASKS_DEAD_LETTER_QUEUE_URL: resources.queues.TasksDeadLetterQueue?.url ?? '',
       TASKS_HIGH_PRIORITY_QUEUE_URL: resources.queues.TasksHighPriorityQueue?.url ?? '',
@@ -206,6 +220,9 @@ export async function startEmbeddedStack(options: EmbeddedStackOptions = {}): Pr
         ...(options.staleTaskSeconds === undefined ? {} : { STALE_TASK_SECONDS: String(options.staleTaskSeconds) }),
         ...(options.dispatchAheadSeconds === undefined ? {} : { TASK_DISPATCH_AHEAD_SECONDS: String(options.dispatchAheadSeconds) }),
         ...(options.kindsModule === undefined ? {} : { TASK_KINDS_MODULE: options.kindsModule }),
+        ...(options.eventRelayAfterSeconds === undefined ? {} : { EVENT_RELAY_AFTER_SECONDS: String(options.eventRelayAfterSeconds) }),
+        ...(options.callbackMaxAttempts === undefined ? {} : { CALLBACK_MAX_ATTEMPTS: String(options.callbackMaxAttempts) }),
+        ...(options.callbackRetryBaseSeconds === undefined ? {} : { CALLBACK_RETRY_BASE_SECONDS: String(options.callbackRetryBaseSeconds) }),
       },
       options.echo ? (line) => options.showMetrics === true || !line.includes('{"_aws"') : false,
       options.logFile === undefined

@@ -13,8 +13,8 @@ export const LOCALSTACK_TEST_TIMEOUT_MS = 180_000;
 
 /** The suites' environment for a LocalStack deployment, from its stack outputs. */
 export function localStackTestEnv(endpoint: string, outputs: Record<string, string | undefined>): Record<string, string> {
-  const { ServiceEndpoint, TasksQueueUrl, TasksTableName, TasksDeadLetterQueueUrl, TasksHighPriorityQueueUrl } = outputs;
-  if (!ServiceEndpoint || !TasksQueueUrl || !TasksTableName || !TasksDeadLetterQueueUrl || !TasksHighPriorityQueueUrl) {
+  const { ServiceEndpoint, TasksQueueUrl, TasksTableName, TasksDeadLetterQueueUrl, TasksHighPriorityQueueUrl, TaskCallbacksQueueUrl, TaskEventBusName } = outputs;
+  if (!ServiceEndpoint || !TasksQueueUrl || !TasksTableName || !TasksDeadLetterQueueUrl || !TasksHighPriorityQueueUrl || !TaskCallbacksQueueUrl || !TaskEventBusName) {
     throw new Error(`Stack task-service-${STAGE} has no outputs yet: run \`docker compose up -d && docker compose wait deploy\` first`);
   }
   // https://<api id>.execute-api.<...>/localstack -> LocalStack's own path form of the same API.
@@ -25,6 +25,11 @@ export function localStackTestEnv(endpoint: string, outputs: Record<string, stri
     ...credentials,
     AWS_ENDPOINT_URL_DYNAMODB: endpoint,
     AWS_ENDPOINT_URL_SQS: endpoint,
+    AWS_ENDPOINT_URL_EVENTBRIDGE: endpoint,
+    TASK_EVENT_BUS_NAME: TaskEventBusName,
+    TASK_CALLBACKS_QUEUE_URL: atEndpoint(TaskCallbacksQueueUrl),
+    // What the stage's functions sign with (serverless.yml, custom.localSigningSecret): the suites check signatures.
+    CALLBACK_SIGNING_SECRET: 'local-callback-signing-secret-not-for-production',
     TASKS_TABLE: TasksTableName,
     TASKS_QUEUE_URL: atEndpoint(TasksQueueUrl),
     TASKS_DEAD_LETTER_QUEUE_URL: atEndpoint(TasksDeadLetterQueueUrl),

@@ -1,6 +1,7 @@
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import { SQSClient } from '@aws-sdk/client-sqs';
+import { EventBridgeClient } from '@aws-sdk/client-eventbridge';
 import { Agent as HttpAgent } from 'node:http';
 import { Agent as HttpsAgent } from 'node:https';
 import { NodeHttpHandler } from '@smithy/node-http-handler';
@@ -47,7 +48,7 @@ export type RequestListener = (operation: string) => void;
  */
 export function countRequests<Input extends object, Output extends object>(
   client: { middlewareStack: MiddlewareStack<Input, Output> },
-  service: 'DynamoDB' | 'SQS',
+  service: 'DynamoDB' | 'SQS' | 'EventBridge',
   onRequest: RequestListener,
 ): void {
   client.middlewareStack.add(
@@ -72,5 +73,11 @@ export function createSqsClient(onRequest?: RequestListener, endpoint?: string):
   // LocalStack's function containers the URL's host would need public DNS, and the SDK warns on every call).
   const client = new SQSClient({ requestHandler: requestHandler(), useQueueUrlAsEndpoint: false, ...(endpoint ? { endpoint } : {}) });
   if (onRequest) countRequests(client, 'SQS', onRequest);
+  return client;
+}
+
+export function createEventBridgeClient(onRequest?: RequestListener): EventBridgeClient {
+  const client = new EventBridgeClient({ requestHandler: requestHandler() });
+  if (onRequest) countRequests(client, 'EventBridge', onRequest);
   return client;
 }

@@ -20,7 +20,7 @@ import { DependencyUnavailableError } from '#lib/errors';
 import { DEFAULT_DISPATCH_AHEAD_SECONDS } from '#lib/tasks/schedule';
 import { chunks, sendChunks, sendUntilDone } from './batch-retry';
 import { callDependency } from './dependency-call';
-import { allDone, createdKey, CursorCodec, DUE_INDEX, DUE_PARTITIONS, listIndexFor, mergePages, STATUS_INDEX, statusPartitions, statusShard, taskIdOf, type ListIndex, type PartitionPage } from './list-indexes';
+import { allDone, createdKey, CursorCodec, DUE_INDEX, DUE_PARTITIONS, UNPUBLISHED_INDEX, UNPUBLISHED_PARTITIONS, listIndexFor, mergePages, STATUS_INDEX, statusPartitions, statusShard, taskIdOf, type ListIndex, type PartitionPage } from './list-indexes';
 import {
   batchItemKey,
   bodyKeysOf,
@@ -39,7 +39,7 @@ import {
   type TaskItem,
 } from './task-item';
 import { buildTransitionUpdate } from './transition-update';
-import { messageOf, TASK_STATUSES, type BatchRef, type BatchVerdict, type Task, type TaskError, type TaskMessage, type TaskProgress, type StatusCounts, type TaskStatus, type TaskSummary } from '#lib/tasks/model';
+import { messageOf, TASK_STATUSES, type BatchRef, type CallbackAttempt, type BatchVerdict, type Task, type TaskError, type TaskMessage, type TaskProgress, type StatusCounts, type TaskStatus, type TaskSummary } from '#lib/tasks/model';
 import type { IdempotencyRecord, ListQuery, StalePosition, StatusChange, TaskPage, TaskStore, TransitionResult } from '#lib/tasks/ports';
 
 /** BatchWriteItem takes at most 25 requests, BatchGetItem 100 keys. */
@@ -416,14 +416,18 @@ export class DynamoDbTaskStore implements TaskStore {
   /** One conditional update of a task that is not a status move (`#status` names the status): the item as written, undefined when its condition refused it. */
   private async updateIf(
     taskId: string,
-    { ExpressionAttributeNames, ...update }: { UpdateExpression: string; ConditionExpression: string; ExpressionAttributeNames?: Record<string, string>; ExpressionAttributeValues: Record<string, unknown> },
+    { ExpressionAttributeNames, ExpressionAttributeValues, ...update }: { UpdateExpression: string; ConditionExpression: string; ExpressionAttributeNames?: Record<string, string>; ExpressionAttributeValues: Record<string, unknown> },
   ): Promise<TaskItem | undefined> {
+    // DynamoDB refuses a name or value map that holds one the expressions do not use, and an empty one.
+    const usesStatus = /#status\b/.test(`${update.UpdateExpression} ${update.ConditionExpression}`);
+    const names = { ...(usesStatus ? { '#status': 'status' } : {}), ...ExpressionAttributeNames };
     try {
       const { Attributes } = await this.client.send(
         new UpdateCommand({
           TableName: this.tableName,
           Key: { task_id: taskId },
-          ExpressionAttributeNames: { '#status': 'status', ...ExpressionAttributeNames },
+          ...(Object.keys(names).length > 0 ? { ExpressionAttributeNames: names } : {}),
+          ...(Object.keys(ExpressionAttributeValues).length > 0 ? { ExpressionAttributeValues } : {}),
           ReturnValues: 'ALL_NEW',
           ...update,
         }),
@@ -472,8 +476,50 @@ export class DynamoDbTaskStore implements TaskStore {
     return { partition, keys: items.map((item) => item.created_key), hasMore: result.LastEvaluatedKey !== undefined };
   }
 
-  /** The summaries of `taskIds`, read consistently, in the order given. */
-  private async getSummaries(taskIds: string[]): Promise<TaskSummary[]> {
+  async findUnpublished(before: Date, limit: number): Promise<Array<{ taskId: string; endedAt: string }>> {
+    const bound = before.toISOString();
+    const pages = await Promise.all(
+      UNPUBLISHED_PARTITIONS.map(async (partition) => {
+        const result = await callDependency('task store', () =>
+          this.client.send(
+            new QueryCommand({
+              TableName: this.tableName,
+              IndexName: UNPUBLISHED_INDEX,
+              KeyConditionExpression: 'event_shard = :partition AND event_key < :before',
+              ExpressionAttributeValues: { ':partition': partition, ':before': bound },
+              ScanIndexForward: true,
+              Limit: limit,
+            }),
+          ),
+        );
+        return ((result.Items ?? []) as Array<Pick<TaskItem, 'event_key'>>).map((item) => item.event_key!);
+      }),
+    );
+    return pages
+      .flat()
+      .sort()
+      .slice(0, limit)
+      .map((key) => ({ taskId: taskIdOf(key), endedAt: key.slice(0, key.indexOf('#')) }));
+  }
+
+  async markPublished(taskIds: string[]): Promise<void> {
+    // A condition, so that the REMOVE never creates an item for a task that is gone.
+    await Promise.all(
+      taskIds.map((taskId) =>
+        this.updateIf(taskId, { UpdateExpression: 'REMOVE event_shard, event_key', ConditionExpression: 'attribute_exists(task_id)', ExpressionAttributeValues: {} }),
+      ),
+    );
+  }
+
+  async recordCallbackAttempt(taskId: string, attempt: CallbackAttempt, state?: 'DELIVERED' | 'GAVE_UP'): Promise<void> {
+    await this.updateIf(taskId, {
+      UpdateExpression: `SET callback_log = list_append(if_not_exists(callback_log, :none), :attempt)${state ? ', callback_state = :state' : ''}`,
+      ConditionExpression: 'attribute_exists(callback_url)',
+      ExpressionAttributeValues: { ':none': [], ':attempt': [attempt], ...(state ? { ':state': state } : {}) },
+    });
+  }
+
+  async getSummaries(taskIds: string[]): Promise<TaskSummary[]> {
     const items = await this.batchGet(taskIds, { consistentRead: true, projection: [...SUMMARY_ATTRIBUTES] });
     const found = new Map(items.map((item) => [item.task_id, toTaskSummary(item)]));
     return taskIds.flatMap((id) => (found.has(id) ? [found.get(id)!] : []));

@@ -32,6 +32,13 @@ export const KIND_INDEX = 'by-kind';
  * dispatched or ends (its write removes both attributes).
  */
 export const DUE_INDEX = 'by-due';
+/**
+ * The sparse index of final tasks whose completion event is not known to be published, partitioned
+ * by `event_shard` and sorted by `event_key` (`<final write's time>#<task_id>`): set by the final
+ * write, removed once the event is out; what the relay reads, oldest first.
+ */
+export const UNPUBLISHED_INDEX = 'by-unpublished';
+export const eventKey = (endedAt: string, taskId: string): string => `${endedAt}#${taskId}`;
 /** Where a held PENDING task sits in `by-status` until it is dispatched. */
 export const HELD_STATUS = 'SCHEDULED';
 export const SHARDS = 16;
@@ -44,6 +51,8 @@ export const heldStatusShard = (taskId: string): string => `${HELD_STATUS}#${sha
 export const dueShard = (taskId: string): string => String(shardOf(taskId));
 export const dueKey = (runAt: string, taskId: string): string => `${runAt}#${taskId}`;
 export const DUE_PARTITIONS = Array.from({ length: SHARDS }, (_, shard) => String(shard));
+export const eventShard = dueShard;
+export const UNPUBLISHED_PARTITIONS = DUE_PARTITIONS;
 export const kindShard = (kind: string, taskId: string): string => `${kind}#${shardOf(taskId)}`;
 export const createdKey = (createdAt: string, taskId: string): string => `${createdAt}#${taskId}`;
 /** ISO timestamps hold no `#`, so the task id is what follows the first one. */

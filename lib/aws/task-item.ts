@@ -1,6 +1,6 @@
 import { createHash } from 'node:crypto';
 import { DEFAULT_KIND } from '#lib/tasks/kind';
-import { MAX_ATTEMPT_ERROR_LENGTH, type Task, type TaskAttempt, type TaskError, type TaskProgress, type TaskStatus, type TaskSummary } from '#lib/tasks/model';
+import { MAX_ATTEMPT_ERROR_LENGTH, type CallbackAttempt, type Task, type TaskAttempt, type TaskError, type TaskProgress, type TaskStatus, type TaskSummary } from '#lib/tasks/model';
 import { createdKey, dueKey, dueShard, heldStatusShard, kindShard, listShard, statusShard } from './list-indexes';
 import { isHeld } from '#lib/tasks/schedule';
 
@@ -62,6 +62,19 @@ export interface TaskItem {
   attempt_log?: AttemptEvent[];
   /** Names the transition that wrote the item last: how a write retried by the SDK recognizes its own first attempt. */
   write_id?: string;
+  /** Where the completion event is POSTed (the submit's callback_url). */
+  callback_url?: string;
+  /** Written by the callback's deliverer only: absent while no attempt has ended it (PENDING). */
+  callback_state?: 'DELIVERED' | 'GAVE_UP';
+  /** Every call of the callback, appended by the deliverer. */
+  callback_log?: CallbackAttempt[];
+  /**
+   * The `by-unpublished` index's keys: set by the final write itself, removed once the task's
+   * completion event is published (lib/tasks/completion-events.ts). A task still in the index after
+   * a while is one whose publisher stopped between the two: the relay publishes it.
+   */
+  event_shard?: string;
+  event_key?: string;
   /** The batch submit that created it, and the time after which a processor may abort that batch. */
   batch_id?: string;
   batch_commit_by?: string;
@@ -243,6 +256,7 @@ function toItem(task: Task): TaskItem {
     ...(task.trace_id === null ? {} : { trace_id: task.trace_id }),
     ...(task.run_at === null ? {} : { run_at: task.run_at }),
     ...(task.priority === 'high' ? { priority: 'high' as const } : {}),
+    ...(task.callback_url === null ? {} : { callback_url: task.callback_url }),
   };
 }
 
@@ -252,6 +266,7 @@ export function toTask(item: TaskItem): Task {
     ...(item.payload_json === undefined ? {} : { payload: JSON.parse(item.payload_json) }),
     result: item.result_json === undefined ? null : JSON.parse(item.result_json),
     attempt_history: attemptHistoryOf(item),
+    callback_attempts: item.callback_log ?? [],
   };
 }
 
@@ -259,6 +274,7 @@ export function toTask(item: TaskItem): Task {
 export const SUMMARY_ATTRIBUTES = [
   'task_id', 'title', 'description', 'status', 'kind', 'metadata_json', 'error', 'last_error', 'progress', 'attempts',
   'created_at', 'updated_at', 'started_at', 'completed_at', 'canceled_at', 'retry_of', 'retried_as', 'trace_id', 'run_at', 'priority',
+  'callback_url', 'callback_state',
 ] as const satisfies ReadonlyArray<keyof TaskItem>;
 
 export function toTaskSummary(item: Pick<TaskItem, (typeof SUMMARY_ATTRIBUTES)[number]>): TaskSummary {
@@ -283,5 +299,7 @@ export function toTaskSummary(item: Pick<TaskItem, (typeof SUMMARY_ATTRIBUTES)[n
     trace_id: item.trace_id ?? null,
     run_at: item.run_at ?? null,
     priority: item.priority ?? 'normal',
+    callback_url: item.callback_url ?? null,
+    callback_state: item.callback_url === undefined ? null : (item.callback_state ?? 'PENDING'),
   };
 }

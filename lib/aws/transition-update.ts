@@ -1,7 +1,7 @@
 import { UpdateCommand } from '@aws-sdk/lib-dynamodb';
 import type { StatusChange } from '#lib/tasks/ports';
 import { sourcesOf } from '#lib/tasks/transitions';
-import { statusShard } from './list-indexes';
+import { eventKey, eventShard, statusShard } from './list-indexes';
 import { isFinal } from '#lib/tasks/transitions';
 import { appendToAttemptLog, completedEvent, failedEvent, finalExpiresAt, placeResult, startedEvent, type AttemptEvent } from './task-item';
 
@@ -107,7 +107,15 @@ export function buildTransitionUpdate(tableName: string, taskId: string, change:
     status_shard: statusShard(change.to, taskId),
     updated_at: change.at.toISOString(),
     write_id: writeId,
-    ...(isFinal(change.to) ? { expires_at: finalExpiresAt(change.at.getTime(), options.retentionDays) } : {}),
+    // A final write keeps the task for its retention, and marks it unpublished (`by-unpublished`) in
+    // the same write: no final status without its mark, so no final status without its event.
+    ...(isFinal(change.to)
+      ? {
+          expires_at: finalExpiresAt(change.at.getTime(), options.retentionDays),
+          event_shard: eventShard(taskId),
+          event_key: eventKey(change.at.toISOString(), taskId),
+        }
+      : {}),
     ...parts.set,
   };
   const names: Record<string, string> = { '#status': 'status' };

@@ -77,6 +77,8 @@ function componentSchemas(kinds: KindRegistry): Record<string, JsonSchema> {
         // "Any value" already includes null; OpenAPI 3.0 allows `nullable` only beside a `type`.
         const schema = ctx.jsonSchema as JsonSchema;
         if (schema.nullable === true && schema.type === undefined) delete schema.nullable;
+        // OpenAPI 3.0.3: `nullable` does not widen an `enum`; null must be one of its values to be allowed.
+        if (schema.nullable === true && Array.isArray(schema.enum) && !schema.enum.includes(null)) schema.enum = [...schema.enum, null];
       },
     }).schemas as Record<string, JsonSchema>;
   };

@@ -1,6 +1,7 @@
 import { z } from 'zod';
 import { DEFAULT_KIND, KIND_NAME, type KindRegistry } from './kind';
 import { MAX_DELAY_SECONDS, runAtOf } from './schedule';
+import { callbackUrlRefusal, DEFAULT_CALLBACK_POLICY, type CallbackPolicy } from './callback-policy';
 
 export const TASK_STATUSES = ['PENDING', 'PROCESSING', 'COMPLETED', 'FAILED', 'CANCELED'] as const;
 /** The lanes a task may be queued in: `high` has a queue and processor of its own, so it never waits behind `normal` work. */
@@ -12,6 +13,7 @@ export type TaskStatus = z.infer<typeof TaskStatusSchema>;
 export type StatusCounts = Record<TaskStatus, number>;
 
 export const MAX_TITLE_LENGTH = 255;
+export const MAX_CALLBACK_URL_LENGTH = 2_048;
 export const MAX_DESCRIPTION_LENGTH = 10_000;
 
 /** "is required" for a missing field, "must be a string" for a wrong type. */
@@ -80,6 +82,15 @@ export const SubmitTaskSchema = z.strictObject({
     .enum(TASK_PRIORITIES, { error: `must be one of: ${TASK_PRIORITIES.join(', ')}` })
     .optional()
     .meta({ description: 'high: queued in a lane of its own, ahead of any backlog of normal tasks (default normal)' }),
+  callback_url: z
+    .url({ protocol: /^https?$/, error: 'must be an http or https URL' })
+    .max(MAX_CALLBACK_URL_LENGTH, `must be at most ${MAX_CALLBACK_URL_LENGTH} characters`)
+    .optional()
+    .meta({
+      description:
+        'Called with a signed POST of the completion event when the task ends (X-Task-Signature, X-Task-Timestamp); ' +
+        'its host must be allowed by the stage (CALLBACK_ALLOWED_HOSTS), and private or link-local addresses are refused.',
+    }),
 });
 
 /**
@@ -92,8 +103,13 @@ export type SubmitTaskInput = Omit<z.infer<typeof SubmitTaskSchema>, 'kind'> & {
  * The submit body's schema: the common fields, then the payload by its kind's own schema, so an
  * unknown kind or a payload its kind refuses is a 400 naming the field (`kind`, `payload.<path>`).
  */
-export const submitTaskSchema = (kinds: KindRegistry) =>
+export const submitTaskSchema = (kinds: KindRegistry, callbackPolicy: CallbackPolicy = DEFAULT_CALLBACK_POLICY) =>
   SubmitTaskSchema.transform((input, ctx): SubmitTaskInput => {
+    const refusal = input.callback_url === undefined ? undefined : callbackUrlRefusal(new URL(input.callback_url), callbackPolicy);
+    if (refusal) {
+      ctx.addIssue({ code: 'custom', path: ['callback_url'], input: input.callback_url, message: refusal });
+      return z.NEVER;
+    }
     if (input.run_at !== undefined && input.delay_seconds !== undefined) {
       ctx.addIssue({ code: 'custom', path: ['delay_seconds'], input: input.delay_seconds, message: 'cannot be sent with run_at: send one of them' });
       return z.NEVER;
@@ -131,10 +147,10 @@ export const IDEMPOTENCY_WINDOW_SECONDS = 24 * 60 * 60;
 export const MAX_BATCH_SIZE = 100;
 
 /** `POST /api/tasks/batch`: 1 to 100 task bodies of any kinds, validated all or nothing. */
-export const submitBatchSchema = (kinds: KindRegistry) =>
+export const submitBatchSchema = (kinds: KindRegistry, callbackPolicy?: CallbackPolicy) =>
   z.strictObject({
     tasks: z
-      .array(submitTaskSchema(kinds), { error: 'must be an array of tasks' })
+      .array(submitTaskSchema(kinds, callbackPolicy), { error: 'must be an array of tasks' })
       .min(1, 'must hold at least one task')
       .max(MAX_BATCH_SIZE, `must hold at most ${MAX_BATCH_SIZE} tasks`),
   });
@@ -186,6 +202,21 @@ export type TaskAttempt = z.infer<typeof TaskAttemptSchema>;
 /** An attempt's error message is kept to this many characters in the history: the item every status write touches holds it. */
 export const MAX_ATTEMPT_ERROR_LENGTH = 300;
 
+export const CALLBACK_STATES = ['PENDING', 'DELIVERED', 'GAVE_UP'] as const;
+export type CallbackState = (typeof CALLBACK_STATES)[number];
+
+/** One call of a task's callback_url: what it answered, or why no answer came. */
+export const CallbackAttemptSchema = z.object({
+  attempt: z.number().int().min(1),
+  at: timestamp,
+  duration_ms: z.number().int().nonnegative(),
+  /** The HTTP status it answered; null when it did not answer (refused address, timeout, connection error). */
+  status_code: z.number().int().nullable(),
+  /** Why the attempt failed; null for a 2xx. */
+  error: z.string().nullable(),
+});
+export type CallbackAttempt = z.infer<typeof CallbackAttemptSchema>;
+
 /** A W3C trace id: 32 lower-case hex digits. */
 export const TraceIdSchema = z.string().regex(/^[0-9a-f]{32}$/);
 
@@ -222,14 +253,23 @@ export const TaskSchema = z.object({
   run_at: timestamp.nullable(),
   /** Every attempt since the history was kept, oldest first: its start, end and outcome. */
   attempt_history: z.array(TaskAttemptSchema),
+  /** Where the completion event is POSTed when the task ends; null: nowhere. */
+  callback_url: z.string().nullable(),
+  /**
+   * Null without a callback_url. PENDING until the task ends and its callback is answered with a 2xx
+   * (DELIVERED) or given up on (GAVE_UP: CALLBACK_MAX_ATTEMPTS attempts failed, or its address was refused).
+   */
+  callback_state: z.enum(CALLBACK_STATES).nullable(),
+  /** Every call of the callback_url, oldest first. */
+  callback_attempts: z.array(CallbackAttemptSchema),
 });
 export type Task = z.infer<typeof TaskSchema>;
 
 /**
  * A task in a list: everything but `payload` and `result`, which are unbounded (a page stays far
- * below Lambda's 6 MB), and `attempt_history`, which is for a task's own page.
+ * below Lambda's 6 MB), and `attempt_history` and `callback_attempts`, which are for a task's own page.
  */
-export const TaskSummarySchema = TaskSchema.omit({ payload: true, result: true, attempt_history: true });
+export const TaskSummarySchema = TaskSchema.omit({ payload: true, result: true, attempt_history: true, callback_attempts: true });
 export type TaskSummary = z.infer<typeof TaskSummarySchema>;
 
 const QueueDepthSchema = z.object({
@@ -304,6 +344,9 @@ export function newTask(input: SubmitTaskInput, taskId: string, now: Date, trace
     priority: input.priority ?? 'normal',
     run_at: runAtOf(input, now),
     attempt_history: [],
+    callback_url: input.callback_url ?? null,
+    callback_state: input.callback_url === undefined ? null : 'PENDING',
+    callback_attempts: [],
   };
 }
 

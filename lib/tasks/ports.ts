@@ -1,5 +1,6 @@
 import type { MinuteActivity } from './activity';
-import type { BatchRef, BatchVerdict, StatusCounts, Task, TaskError, TaskMessage, TaskPriority, TaskProgress, TaskStatus, TaskSummary } from './model';
+import type { CallbackDelivery, CompletionEvent } from './completion-events';
+import type { BatchRef, BatchVerdict, CallbackAttempt, StatusCounts, Task, TaskError, TaskMessage, TaskPriority, TaskProgress, TaskStatus, TaskSummary } from './model';
 
 /**
  * One status move, with what it records. The store turns each into a single conditional write
@@ -89,6 +90,8 @@ export interface TaskStore {
   /** Frees the key of a submit that could not be completed, so a retry starts afresh. */
   releaseIdempotencyKey(key: string, taskId: string): Promise<void>;
   get(taskId: string): Promise<Task | undefined>;
+  /** The summaries of the tasks of `taskIds` that exist, read consistently, in the order given. */
+  getSummaries(taskIds: string[]): Promise<TaskSummary[]>;
   /**
    * The statuses of many tasks in batched reads: what running work polls to notice a cancel. May
    * lag a write by a moment: a cancel seen one poll late costs only wasted work.
@@ -128,6 +131,16 @@ export interface TaskStore {
    */
   markDispatched(taskId: string): Promise<TaskMessage | undefined>;
   /**
+   * The tasks whose final write marked them unpublished before `before` and whose event nobody has
+   * published since (lib/tasks/completion-events.ts), oldest first, at most `limit`, each with the
+   * time of that final write.
+   */
+  findUnpublished(before: Date, limit: number): Promise<Array<{ taskId: string; endedAt: string }>>;
+  /** Clears the unpublished mark of each task: its event is out. */
+  markPublished(taskIds: string[]): Promise<void>;
+  /** Appends a call of the task's callback to its `callback_attempts`; with `state`, ends the callback so. */
+  recordCallbackAttempt(taskId: string, attempt: CallbackAttempt, state?: 'DELIVERED' | 'GAVE_UP'): Promise<void>;
+  /**
    * How many tasks have each status now, read from the status index: exact but for the tasks that
    * change status while it counts (each is counted in its old status, its new one, or neither).
    */
@@ -155,6 +168,27 @@ export interface TaskQueue {
   retryAfter(receiptHandle: string, delaySeconds: number, priority?: TaskPriority): Promise<void>;
   /** Throws when the queue does not answer. */
   ping(): Promise<void>;
+}
+
+/** Where completion events are published: EventBridge on AWS and LocalStack, a local receiver in the embedded stack. */
+export interface EventBus {
+  /** Publishes every event; throws unless all were accepted. */
+  publish(events: CompletionEvent[]): Promise<void>;
+}
+
+/** How callbacks reach their deliverer, and wait out their backoff. */
+export interface CallbackQueue {
+  enqueueAll(deliveries: CallbackDelivery[]): Promise<void>;
+  /** Hides a received delivery for `delaySeconds` before it comes back: the callback's retry backoff. */
+  retryAfter(receiptHandle: string, delaySeconds: number): Promise<void>;
+}
+
+/** What a callback's call came to: the status its URL answered, or why there was no answer (`refused`: the address may not be called, so trying again will not help). */
+export type CallbackResponse = { statusCode: number } | { error: string; refused: boolean };
+
+/** Makes a callback's HTTP call. */
+export interface CallbackSender {
+  post(url: string, body: string, headers: Record<string, string>): Promise<CallbackResponse>;
 }
 
 /** A queue's depth, apart from what it carries: the task queue and its dead-letter queue both have one. */

@@ -1,7 +1,7 @@
 import { DependencyUnavailableError } from '#lib/errors';
 import type { Clock } from '#lib/clock';
 import type { AppLogger } from '#lib/logger';
-import { JsonValueSchema, messageOf, TASK_STATUSES, type BatchRef, type StatusCounts, type BatchVerdict, type Task, type TaskError, type TaskMessage, type TaskProgress, type TaskStatus } from '#lib/tasks/model';
+import { JsonValueSchema, messageOf, TASK_STATUSES, type BatchRef, type CallbackAttempt, type TaskSummary, type StatusCounts, type BatchVerdict, type Task, type TaskError, type TaskMessage, type TaskProgress, type TaskStatus } from '#lib/tasks/model';
 import { addMinute, emptyMinute, type MinuteActivity } from '#lib/tasks/activity';
 import type {
   ActivityLog,
@@ -24,7 +24,7 @@ import { z } from 'zod';
 import { sourcesOf } from '#lib/tasks/transitions';
 import { DEFAULT_DISPATCH_AHEAD_SECONDS, isDue, isHeld } from '#lib/tasks/schedule';
 
-type Stored = { task: Task; leaseExpiresAt?: Date; batch?: BatchRef; held?: boolean };
+type Stored = { task: Task; leaseExpiresAt?: Date; batch?: BatchRef; held?: boolean; unpublishedSince?: string };
 
 /** An in-memory task store with the DynamoDB store's conditions, for unit tests. */
 export class InMemoryTaskStore implements TaskStore {
@@ -116,6 +116,7 @@ export class InMemoryTaskStore implements TaskStore {
     task.updated_at = at;
     delete stored.leaseExpiresAt;
     delete stored.held;
+    if (change.to !== 'PROCESSING') stored.unpublishedSince = at;
     switch (change.to) {
       case 'PROCESSING':
         task.attempts += 1;
@@ -135,6 +136,41 @@ export class InMemoryTaskStore implements TaskStore {
         break;
     }
     return { applied: true, task: structuredClone(task) };
+  }
+
+  async getSummaries(taskIds: string[]): Promise<TaskSummary[]> {
+    this.guard();
+    return taskIds.flatMap((id) => {
+      const stored = this.items.get(id);
+      if (!stored) return [];
+      const { payload: _payload, result: _result, attempt_history: _history, callback_attempts: _attempts, ...summary } = structuredClone(stored.task);
+      return [summary];
+    });
+  }
+
+  async findUnpublished(before: Date, limit: number): Promise<Array<{ taskId: string; endedAt: string }>> {
+    this.guard();
+    return [...this.items.values()]
+      .filter((stored) => stored.unpublishedSince !== undefined && stored.unpublishedSince < before.toISOString())
+      .sort((a, b) => a.unpublishedSince!.localeCompare(b.unpublishedSince!))
+      .slice(0, limit)
+      .map((stored) => ({ taskId: stored.task.task_id, endedAt: stored.unpublishedSince! }));
+  }
+
+  async markPublished(taskIds: string[]): Promise<void> {
+    this.guard();
+    for (const id of taskIds) {
+      const stored = this.items.get(id);
+      if (stored) delete stored.unpublishedSince;
+    }
+  }
+
+  async recordCallbackAttempt(taskId: string, attempt: CallbackAttempt, state?: 'DELIVERED' | 'GAVE_UP'): Promise<void> {
+    this.guard();
+    const task = this.items.get(taskId)?.task;
+    if (!task || task.callback_url === null) return;
+    task.callback_attempts.push(attempt);
+    if (state) task.callback_state = state;
   }
 
   readonly requeuedAt = new Map<string, Date>();

@@ -20,7 +20,12 @@ export const TEST_STACK = {
   // run is 16 queries: every second, they weighed on DynamoDB Local under a busy core): test/e2e/delayed.test.ts
   // follows a held task through it in seconds, not a quarter of an hour.
   dispatchAheadSeconds: 2,
-  scheduleEveryMs: { dispatchDueTasks: 2_000 },
+  // A completion event its writer could not publish is relayed 2 s after its final write, by a relay run
+  // every 2 s (test/e2e/events.test.ts); a callback is tried 3 times, 1 s and then 2 s apart.
+  eventRelayAfterSeconds: 2,
+  callbackMaxAttempts: 3,
+  callbackRetryBaseSeconds: 1,
+  scheduleEveryMs: { dispatchDueTasks: 2_000, publishCompletionEvents: 2_000 },
 };
 
 const state = globalThis as typeof globalThis & { __testStack?: { stack?: EmbeddedStack; users: number } };
@@ -45,6 +50,8 @@ export default async function globalSetup() {
     TEST_API_URL: stack.apiUrl,
     TEST_LAMBDA_ENDPOINT: stack.lambdaEndpoint,
     TEST_DEAD_LETTER_QUEUE_URL: stack.resources.queues.TasksDeadLetterQueue?.url ?? '',
+    TEST_EVENT_BUS_ENDPOINT: stack.emulatorEndpoints.events,
+    TEST_CALLBACK_MAX_ATTEMPTS: String(TEST_STACK.callbackMaxAttempts),
     TEST_TASK_WORK_MS: String(TEST_STACK.workMs),
     TEST_DISPATCH_AHEAD_SECONDS: String(TEST_STACK.dispatchAheadSeconds),
     TEST_FIXTURE_KINDS: '1',

@@ -65,7 +65,7 @@ describe('the packaged CloudFormation template (stage localstack)', () => {
     expect(deadLetters.FunctionName).toEqual({ 'Fn::GetAtt': ['FailDeadLettersLambdaFunction', 'Arn'] });
   });
 
-  it('has the on-demand table keyed by task_id with the three sharded, keys-only list indexes and the sparse due index', () => {
+  it('has the on-demand table keyed by task_id with the three sharded, keys-only list indexes and the sparse due and unpublished indexes', () => {
     const table = resources.TasksTable!.Properties;
     expect(table).toMatchObject({ BillingMode: 'PAY_PER_REQUEST', KeySchema: [{ AttributeName: 'task_id', KeyType: 'HASH' }] });
     const keysOnly = (IndexName: string, hash: string, range: string) => ({
@@ -81,39 +81,45 @@ describe('the packaged CloudFormation template (stage localstack)', () => {
       keysOnly('by-status', 'status_shard', 'created_key'),
       keysOnly('by-kind', 'kind_shard', 'created_key'),
       keysOnly('by-due', 'due_shard', 'due_key'),
+      keysOnly('by-unpublished', 'event_shard', 'event_key'),
     ]);
   });
 
   it('gives each function its own role, allowing only what it calls', () => {
     // What each function's store and queue calls send (lib/aws/): a payload or result kept in an item of
     // its own is read with BatchGetItem wherever a whole task is read (get, cancel, claim, retry).
+    // A function that makes a final write publishes its event and queues its callback (lib/tasks/completion-events.ts).
+    const publishes = ['events:PutEvents', 'sqs:SendMessage'];
     const expected: Record<string, string[]> = {
-      SubmitTask: ['dynamodb:DeleteItem', 'dynamodb:GetItem', 'dynamodb:PutItem', 'dynamodb:UpdateItem', 'sqs:SendMessage'],
-      SubmitTaskBatch: ['dynamodb:BatchWriteItem', 'dynamodb:GetItem', 'dynamodb:PutItem', 'dynamodb:UpdateItem', 'sqs:SendMessage'],
+      SubmitTask: ['dynamodb:DeleteItem', 'dynamodb:GetItem', 'dynamodb:PutItem', 'dynamodb:UpdateItem', ...publishes],
+      SubmitTaskBatch: ['dynamodb:BatchWriteItem', 'dynamodb:GetItem', 'dynamodb:PutItem', 'dynamodb:UpdateItem', ...publishes],
       GetTask: ['dynamodb:BatchGetItem', 'dynamodb:GetItem'],
       ListTasks: ['dynamodb:BatchGetItem', 'dynamodb:Query'],
-      CancelTask: ['dynamodb:BatchGetItem', 'dynamodb:UpdateItem'],
-      RetryTask: ['dynamodb:BatchGetItem', 'dynamodb:GetItem', 'dynamodb:PutItem', 'dynamodb:UpdateItem', 'sqs:SendMessage'],
-      RedriveTasks: ['dynamodb:BatchGetItem', 'dynamodb:GetItem', 'dynamodb:PutItem', 'dynamodb:Query', 'dynamodb:UpdateItem', 'sqs:SendMessage'],
-      CancelTasks: ['dynamodb:BatchGetItem', 'dynamodb:Query', 'dynamodb:UpdateItem'],
+      CancelTask: ['dynamodb:BatchGetItem', 'dynamodb:UpdateItem', ...publishes],
+      RetryTask: ['dynamodb:BatchGetItem', 'dynamodb:GetItem', 'dynamodb:PutItem', 'dynamodb:UpdateItem', ...publishes],
+      RedriveTasks: ['dynamodb:BatchGetItem', 'dynamodb:GetItem', 'dynamodb:PutItem', 'dynamodb:Query', 'dynamodb:UpdateItem', ...publishes],
+      CancelTasks: ['dynamodb:BatchGetItem', 'dynamodb:Query', 'dynamodb:UpdateItem', ...publishes],
       GetStats: ['dynamodb:BatchGetItem', 'dynamodb:Query', 'sqs:GetQueueAttributes'],
       Health: ['dynamodb:DescribeTable', 'sqs:GetQueueAttributes'],
-      ProcessTasks: ['dynamodb:BatchGetItem', 'dynamodb:GetItem', 'dynamodb:PutItem', 'dynamodb:UpdateItem', 'sqs:ChangeMessageVisibility', 'sqs:DeleteMessage', 'sqs:GetQueueAttributes', 'sqs:ReceiveMessage', 'sqs:SendMessage'],
-      ProcessHighPriorityTasks: ['dynamodb:BatchGetItem', 'dynamodb:GetItem', 'dynamodb:PutItem', 'dynamodb:UpdateItem', 'sqs:ChangeMessageVisibility', 'sqs:DeleteMessage', 'sqs:GetQueueAttributes', 'sqs:ReceiveMessage', 'sqs:SendMessage'],
-      FailDeadLetters: ['dynamodb:BatchGetItem', 'dynamodb:GetItem', 'dynamodb:UpdateItem', 'sqs:ChangeMessageVisibility', 'sqs:DeleteMessage', 'sqs:GetQueueAttributes', 'sqs:ReceiveMessage'],
+      ProcessTasks: ['dynamodb:BatchGetItem', 'dynamodb:GetItem', 'dynamodb:PutItem', 'dynamodb:UpdateItem', 'sqs:ChangeMessageVisibility', 'sqs:DeleteMessage', 'sqs:GetQueueAttributes', 'sqs:ReceiveMessage', ...publishes],
+      ProcessHighPriorityTasks: ['dynamodb:BatchGetItem', 'dynamodb:GetItem', 'dynamodb:PutItem', 'dynamodb:UpdateItem', 'sqs:ChangeMessageVisibility', 'sqs:DeleteMessage', 'sqs:GetQueueAttributes', 'sqs:ReceiveMessage', ...publishes],
+      FailDeadLetters: ['dynamodb:BatchGetItem', 'dynamodb:GetItem', 'dynamodb:UpdateItem', 'sqs:ChangeMessageVisibility', 'sqs:DeleteMessage', 'sqs:GetQueueAttributes', 'sqs:ReceiveMessage', ...publishes],
       RequeueStaleTasks: ['dynamodb:Query', 'dynamodb:UpdateItem', 'sqs:SendMessage'],
       DispatchDueTasks: ['dynamodb:Query', 'dynamodb:UpdateItem', 'sqs:SendMessage'],
+      PublishCompletionEvents: ['dynamodb:BatchGetItem', 'dynamodb:Query', 'dynamodb:UpdateItem', ...publishes],
+      DeliverCallbacks: ['dynamodb:UpdateItem', 'sqs:ChangeMessageVisibility', 'sqs:DeleteMessage', 'sqs:GetQueueAttributes', 'sqs:ReceiveMessage', 'ssm:GetParameter'],
     };
+
     for (const [fn, actions] of Object.entries(expected)) {
       const role = resources[`${fn}LambdaFunction`]!.Properties.Role;
       expect(role).toEqual({ 'Fn::GetAtt': [`${fn}IamRoleLambdaExecution`, 'Arn'] });
       const granted = policyOf(`${fn}IamRoleLambdaExecution`)
         .flatMap((s) => s.Action)
-        .filter((a) => a.startsWith('dynamodb:') || a.startsWith('sqs:'));
+        .filter((a) => /^(dynamodb|sqs|events|ssm):/.test(a));
       expect([...new Set(granted)].sort()).toEqual(actions.sort());
       // No wildcard resources for the table or the queues.
       for (const statement of policyOf(`${fn}IamRoleLambdaExecution`)) {
-        if (statement.Action.some((a) => a.startsWith('dynamodb:') || a.startsWith('sqs:'))) {
+        if (statement.Action.some((a) => /^(dynamodb|sqs|events|ssm):/.test(a))) {
           expect(JSON.stringify(statement.Resource)).not.toMatch(/"\*"/);
         }
       }
@@ -206,6 +212,7 @@ const SERVICES_BY_TYPE: Record<string, (resource: Resource) => string[]> = {
   'AWS::S3::Bucket': () => ['s3'],
   'AWS::S3::BucketPolicy': () => ['s3'],
   'AWS::Events::Rule': () => ['events'],
+  'AWS::Events::EventBus': () => ['events'],
   'AWS::SSM::Parameter': () => ['ssm'],
 };
 const servicesOfType = (type: string) => (type.startsWith('AWS::ApiGateway::') ? () => ['apigateway'] : SERVICES_BY_TYPE[type]);

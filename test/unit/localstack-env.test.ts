@@ -9,6 +9,8 @@ const outputs = {
   TasksTableName: 'task-service-localstack-tasks',
   TasksDeadLetterQueueUrl: 'http://sqs.us-east-1.localhost.localstack.cloud:4566/000000000000/task-service-localstack-tasks-dlq',
   TasksHighPriorityQueueUrl: 'http://sqs.us-east-1.localhost.localstack.cloud:4566/000000000000/task-service-localstack-tasks-high',
+  TaskCallbacksQueueUrl: 'http://sqs.us-east-1.localhost.localstack.cloud:4566/000000000000/task-service-localstack-callbacks',
+  TaskEventBusName: 'task-service-localstack-events',
 };
 
 const suiteSources = () =>

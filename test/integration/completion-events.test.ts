@@ -1,0 +1,79 @@
+import { randomUUID } from 'node:crypto';
+import { createDocumentClient } from '#lib/aws/clients';
+import { createCompletionNotifier, type CompletionEvent } from '#lib/tasks/completion-events';
+import { newTask } from '#lib/tasks/model';
+import { systemClock } from '#lib/clock';
+import { ownTaskStore } from '../support/own-table';
+import { stackEnv } from '../support/stack-env';
+import { silentLogger } from '../support/fakes';
+
+const { tableName } = stackEnv();
+const client = createDocumentClient();
+afterAll(() => client.destroy());
+
+const at = (offsetMs = 0) => new Date(Date.UTC(2026, 11, 1, 9, 0, 0) + offsetMs);
+
+describe('the unpublished mark on DynamoDB Local', () => {
+  const own = ownTaskStore(client, tableName, 'events');
+  const seed = async (extra: { callback_url?: string } = {}) => {
+    const id = randomUUID();
+    await own.store.create(newTask({ title: 't', description: 'd', metadata: {}, ...extra }, id, at()));
+    return id;
+  };
+
+  it('is set by each final write itself, with its time, never by a claim, and cleared once published', async () => {
+    const claimed = await seed();
+    const canceled = await seed();
+    const failed = await seed();
+    await own.store.transition(claimed, { to: 'PROCESSING', at: at(1_000), leaseExpiresAt: at(31_000), maxAttempts: 3 });
+    await own.store.transition(canceled, { to: 'CANCELED', at: at(2_000) });
+    await own.store.transition(failed, { to: 'FAILED', at: at(3_000), error: { code: 'X', message: 'x' } });
+    // A refused move marks nothing and moves no mark.
+    await own.store.transition(canceled, { to: 'FAILED', at: at(4_000), error: { code: 'X', message: 'x' } });
+    expect(await own.store.findUnpublished(at(60_000), 10)).toEqual([
+      { taskId: canceled, endedAt: at(2_000).toISOString() },
+      { taskId: failed, endedAt: at(3_000).toISOString() },
+    ]);
+    // Only those marked before the bound, oldest first, at most the limit.
+    expect(await own.store.findUnpublished(at(2_500), 10)).toEqual([{ taskId: canceled, endedAt: at(2_000).toISOString() }]);
+    expect(await own.store.findUnpublished(at(60_000), 1)).toHaveLength(1);
+    await own.store.markPublished([canceled, failed, randomUUID()]);
+    expect(await own.store.findUnpublished(at(60_000), 10)).toEqual([]);
+    // Clearing the mark of a task that is not there creates nothing.
+    expect(await own.store.getSummaries([randomUUID()])).toEqual([]);
+  });
+
+  it('is what the relay publishes from, once', async () => {
+    const id = await seed({ callback_url: 'https://hooks.example.com/t' });
+    await own.store.transition(id, { to: 'CANCELED', at: at(5_000) });
+    const published: CompletionEvent[] = [];
+    const queued: unknown[] = [];
+    const notifier = createCompletionNotifier({
+      store: own.store,
+      bus: { publish: async (events) => void published.push(...events) },
+      callbacks: { enqueueAll: async (deliveries) => void queued.push(...deliveries) },
+      clock: systemClock,
+      logger: silentLogger,
+      relayAfterSeconds: 60,
+    });
+    expect(await notifier.relayUnpublished()).toEqual({ published: 1 });
+    expect(published).toEqual([expect.objectContaining({ event_id: `${id}:CANCELED`, ended_at: at(5_000).toISOString(), status: 'CANCELED' })]);
+    expect(queued).toHaveLength(1);
+    expect(await notifier.relayUnpublished()).toEqual({ published: 0 });
+  });
+
+  it('keeps each callback attempt on the task, and the state that ends it; a task without a callback records none', async () => {
+    const id = await seed({ callback_url: 'https://hooks.example.com/t' });
+    const attempt = (n: number, status: number) => ({ attempt: n, at: at(n * 1_000).toISOString(), duration_ms: 12, status_code: status, error: status === 200 ? null : `answered ${status}` });
+    await own.store.recordCallbackAttempt(id, attempt(1, 500));
+    expect(await own.store.get(id)).toMatchObject({ callback_state: 'PENDING', callback_attempts: [attempt(1, 500)] });
+    await own.store.recordCallbackAttempt(id, attempt(2, 200), 'DELIVERED');
+    const task = await own.store.get(id);
+    expect(task).toMatchObject({ callback_url: 'https://hooks.example.com/t', callback_state: 'DELIVERED', callback_attempts: [attempt(1, 500), attempt(2, 200)] });
+    expect((await own.store.getSummaries([id]))[0]).toMatchObject({ callback_state: 'DELIVERED' });
+    expect((await own.store.getSummaries([id]))[0]).not.toHaveProperty('callback_attempts');
+    const plain = await seed();
+    await own.store.recordCallbackAttempt(plain, attempt(1, 200), 'DELIVERED');
+    expect(await own.store.get(plain)).toMatchObject({ callback_url: null, callback_state: null, callback_attempts: [] });
+  });
+});
