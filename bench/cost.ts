@@ -13,6 +13,8 @@ export const PRICES = {
   sqsPerMillionRequests: 0.4,
   dynamoDbPerMillionWriteUnits: 0.625,
   dynamoDbPerMillionReadUnits: 0.125,
+  /** Custom events put on a bus, per million (64 KB chunks; a completion event is well under one). */
+  eventBridgePerMillionEvents: 1.0,
 };
 
 /** As serverless.yml gives processTasks. */
@@ -28,6 +30,7 @@ export interface CostBreakdown {
   sqs: number;
   dynamoDbWrites: number;
   dynamoDbReads: number;
+  eventBridge: number;
   total: number;
 }
 
@@ -46,7 +49,9 @@ export interface CostInputs {
 /**
  * Per million tasks. DynamoDB write units: each item write is one unit (items are under 1 KB),
  * plus the three list indexes: one unit each on insert, and two on `by-status` (the old key's delete,
- * the new key's put) per status change; the keys of `by-created` and `by-kind` never change. Reads: the cancel polls are modelled, not counted, because on AWS each
+ * the new key's put) per status change; the keys of `by-created` and `by-kind` never change. The
+ * final write's `by-unpublished` entry and its removal (the completion event's mark) are two more,
+ * as the removal's own UpdateItem counts them. Reads: the cancel polls are modelled, not counted, because on AWS each
  * container polls for its own batch while the embedded stack runs every batch in one process and
  * shares one poll: a task is polled every `cancelPollMs` of its work, an eventually consistent
  * half unit each. The rare list and sweeper queries are left out.
@@ -65,6 +70,8 @@ export function projectCost({ byOperation, workMs, cancelPollMs }: CostInputs) {
     lambdaCompute: (million * PROCESSOR_MEMORY_GB * (workMs / 1000 + 0.1)) / BATCH_SIZE * PRICES.lambdaArmPerGbSecond,
     dynamoDbWrites: (itemWrites + indexWrites) * PRICES.dynamoDbPerMillionWriteUnits,
     dynamoDbReads: cancelPollReads * PRICES.dynamoDbPerMillionReadUnits,
+    // One entry per final status (a call carries one here: each writer publishes its own task's).
+    eventBridge: (byOperation['EventBridge.PutEvents'] ?? 0) * PRICES.eventBridgePerMillionEvents,
   };
   return {
     batch: breakdown({

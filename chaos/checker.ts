@@ -1,4 +1,4 @@
-import type { AnswerEvent, FaultEvent, HistoryEvent, InvokeEvent, TaskState, WalkEvent } from './history';
+import type { AnswerEvent, CallbackCallEvent, FaultEvent, HistoryEvent, InvokeEvent, PublishedEvent, TaskState, WalkEvent } from './history';
 
 /**
  * The service's promises, checked over a whole history (chaos/history.ts). Each violation names the
@@ -15,6 +15,8 @@ export const INVARIANTS = [
   'batch-503-runs-none',
   'list-walk',
   'not-before-run-at',
+  'one-final-event',
+  'callback-settled',
 ] as const;
 export type Invariant = (typeof INVARIANTS)[number];
 
@@ -27,6 +29,8 @@ export interface Violation {
 export interface CheckOptions {
   /** How long after a fault window ends its effects may still show (SDK retries, backoffs, leases). */
   faultSlackMs: number;
+  /** The stack's CALLBACK_MAX_ATTEMPTS: no callback is called more often. */
+  callbackMaxAttempts?: number;
 }
 
 const FINAL = new Set(['COMPLETED', 'FAILED', 'CANCELED']);
@@ -39,7 +43,7 @@ interface Observation {
   line: number;
 }
 
-export function checkHistory(events: HistoryEvent[], { faultSlackMs }: CheckOptions): Violation[] {
+export function checkHistory(events: HistoryEvent[], { faultSlackMs, callbackMaxAttempts = 8 }: CheckOptions): Violation[] {
   const violations: Violation[] = [];
   const violate = (invariant: Invariant, message: string, lines: number[]) => violations.push({ invariant, message, lines });
 
@@ -48,11 +52,16 @@ export function checkHistory(events: HistoryEvent[], { faultSlackMs }: CheckOpti
   const faults: Array<{ event: FaultEvent; line: number }> = [];
   const walks: Array<{ event: WalkEvent; line: number }> = [];
   const finals = new Map<string, { task: TaskState; line: number }>();
+  const published = new Map<string, Array<{ event: PublishedEvent; line: number }>>();
+  const calls = new Map<string, Array<{ event: CallbackCallEvent; line: number }>>();
+  const add = <T>(map: Map<string, T[]>, key: string, value: T) => map.set(key, [...(map.get(key) ?? []), value]);
   events.forEach((event, line) => {
     if (event.type === 'invoke') invokes.set(event.op, { event, line });
     else if (event.type === 'answer') answers.set(event.op, { event, line });
     else if (event.type === 'fault') faults.push({ event, line });
     else if (event.type === 'walk') walks.push({ event, line });
+    else if (event.type === 'published') add(published, event.task_id, { event, line });
+    else if (event.type === 'callback') add(calls, event.task_id, { event, line });
     else finals.set(event.task.task_id, { task: event.task, line });
   });
   const faultDuring = (from: number, to: number) => faults.find(({ event }) => event.from <= to && event.to + faultSlackMs >= from);
@@ -150,6 +159,43 @@ export function checkHistory(events: HistoryEvent[], { faultSlackMs }: CheckOpti
         if (back || afterFinal) violate('monotonic', `task ${taskId} was ${earlier.status}, then ${later.status}`, [earlier.line, later.line]);
       }
     }
+  }
+
+  // Each final status is published, once, and nothing else is: a second delivery of the same event
+  // (at least once) only where a fault stopped a writer between its publish and its mark's removal.
+  for (const { task, line } of finals.values()) {
+    const told = published.get(task.task_id) ?? [];
+    const lines = [line, ...told.map((entry) => entry.line)];
+    const ids = new Set(told.map(({ event }) => event.event_id));
+    if (!FINAL.has(task.status)) {
+      if (told.length > 0) violate('one-final-event', `task ${task.task_id} is ${task.status}, yet an event was published for it`, lines);
+      continue;
+    }
+    const expected = `${task.task_id}:${task.status}`;
+    if (ids.size !== 1 || !ids.has(expected) || told.some(({ event }) => event.status !== task.status)) {
+      violate('one-final-event', `task ${task.task_id} ended ${task.status}; events published for it: ${[...ids].join(', ') || 'none'}`, lines);
+    } else if (told.length > 1 && !faultDuring(Date.parse(task.created_at), task.completed_at ? Date.parse(task.completed_at) : Number.MAX_SAFE_INTEGER)) {
+      violate('one-final-event', `task ${task.task_id}: its event was published ${told.length} times with no fault in its life`, lines);
+    }
+  }
+  for (const [taskId, told] of published) {
+    if (!finals.has(taskId)) violate('one-final-event', `an event was published for ${taskId}, a task this run did not create`, told.map((entry) => entry.line));
+  }
+
+  // A final task's callback ends DELIVERED or GAVE_UP, within its attempts; every call carries its final event, signed.
+  for (const { task, line } of finals.values()) {
+    if (!task.callback_url || !FINAL.has(task.status)) continue;
+    const received = calls.get(task.task_id) ?? [];
+    const lines = [line, ...received.map((entry) => entry.line)];
+    if (task.callback_state !== 'DELIVERED' && task.callback_state !== 'GAVE_UP') {
+      violate('callback-settled', `task ${task.task_id} ended ${task.status}, its callback is still ${task.callback_state}`, lines);
+    }
+    if ((task.callback_attempts ?? 0) > callbackMaxAttempts || received.length > callbackMaxAttempts) {
+      violate('callback-settled', `task ${task.task_id}: ${task.callback_attempts} callback attempts recorded, ${received.length} calls received; at most ${callbackMaxAttempts}`, lines);
+    }
+    const wrong = received.filter(({ event }) => !event.signature_valid || event.status !== task.status || event.event_id !== `${task.task_id}:${task.status}`);
+    if (wrong.length > 0) violate('callback-settled', `task ${task.task_id}: ${wrong.length} callback call(s) unsigned or telling another status`, lines);
+    if (task.callback_state === 'DELIVERED' && received.length === 0) violate('callback-settled', `task ${task.task_id}: callback DELIVERED, but the receiver got no call`, lines);
   }
 
   // A walk without a filter lists exactly once every task accepted before it began; any walk lists a task at most once.

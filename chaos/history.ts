@@ -63,6 +63,10 @@ export interface TaskState {
   /** The task's `run_at`, if it was delayed, and the start of its first attempt (from its attempt log), if any. */
   run_at?: string | null;
   first_started_at?: string | null;
+  /** Its callback, if it was given one: how that ended, and the calls it recorded. */
+  callback_url?: string | null;
+  callback_state?: string | null;
+  callback_attempts?: number;
 }
 
 export interface FinalEvent {
@@ -70,7 +74,24 @@ export interface FinalEvent {
   task: TaskState;
 }
 
-export type HistoryEvent = InvokeEvent | AnswerEvent | FaultEvent | WalkEvent | FinalEvent;
+/** A completion event as the stack's bus received it (read after the drain). */
+export interface PublishedEvent {
+  type: 'published';
+  event_id: string;
+  task_id: string;
+  status: string;
+}
+
+/** A call the callback receiver got: whose event, and whether its signature verified. */
+export interface CallbackCallEvent {
+  type: 'callback';
+  task_id: string;
+  event_id: string;
+  status: string;
+  signature_valid: boolean;
+}
+
+export type HistoryEvent = InvokeEvent | AnswerEvent | FaultEvent | WalkEvent | FinalEvent | PublishedEvent | CallbackCallEvent;
 
 /** Appends events to a JSON-lines file as they happen (a run stopped midway keeps what it did). */
 export class HistoryLog {

@@ -7,6 +7,9 @@ import { DynamoDbTaskStore } from '#lib/aws/dynamodb-task-store';
 import { checkHistory, INVARIANTS, type Violation } from './checker';
 import { startFaultProxy, type FaultProxy, type ProxyFault } from './fault-proxy';
 import { FAULT_KINDS, HistoryLog, type FaultKind, type InvokeEvent, type OpKind, type TaskState } from './history';
+import { startCallbackReceiver } from '../local/callback-receiver';
+import { verifyCallback } from '#lib/tasks/callback-delivery';
+import type { ReceivedEvent } from '../local/event-bus';
 
 export interface ChaosOptions {
   seconds: number;
@@ -52,6 +55,9 @@ const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 /** Effects of a fault may show this long after its window: SDK retries, backoffs, a killed worker's 30 s lease. */
 export const FAULT_SLACK_MS = 45_000;
 const DRAIN_BOUND_MS = 180_000;
+/** After the drain: how long the relay and the callbacks' retries have to finish what the faults left. */
+const SETTLE_BOUND_MS = 120_000;
+const CALLBACK_MAX_ATTEMPTS = 3;
 const REQUEST_TIMEOUT_MS = 15_000;
 
 /**
@@ -72,7 +78,12 @@ export async function runChaos(options: ChaosOptions): Promise<ChaosReport> {
   const proxies: Partial<Record<'dynamodb' | 'sqs', FaultProxy>> = {};
 
   log(`starting the embedded stack with fault proxies (seed ${options.seed})...`);
+  const receiver = await startCallbackReceiver();
   const stack: EmbeddedStack = await startEmbeddedStack({
+    // An event its writer could not publish is relayed 5 s after its final write; a callback is tried 3 times, 1 s and 2 s apart.
+    eventRelayAfterSeconds: 5,
+    callbackMaxAttempts: CALLBACK_MAX_ATTEMPTS,
+    callbackRetryBaseSeconds: 1,
     workMs: 300,
     cancelPollMs: 100,
     retryBaseDelaySeconds: 1,
@@ -131,12 +142,17 @@ export async function runChaos(options: ChaosOptions): Promise<ChaosReport> {
     const simulate = () => ({ fail_attempts: pick([0, 0, 0, 0, 1, 2, 3]), work_ms: 100 + Math.floor(random() * 400) });
     // A delayed start for three tasks in ten: a short one (SQS's own delay), or one the dispatcher holds.
     const delay = (): { delay_seconds?: number } => pick([{}, {}, {}, {}, {}, {}, {}, { delay_seconds: 1 }, { delay_seconds: 2 }, { delay_seconds: 3 + Math.floor(random() * 4) }]);
+    // One task in five in the high-priority lane, one in four with a callback: answered at once, after a failure, or never.
+    const lane = (): { priority?: 'high' } => (random() < 0.2 ? { priority: 'high' } : {});
+    const callback = (): { callback_url?: string } =>
+      random() < 0.25 ? { callback_url: receiver.url(`/${pick(['ok', 'ok', 'flaky/1', 'down'])}/${randomUUID()}`) } : {};
+    const extras = () => ({ ...delay(), ...lane(), ...callback() });
     while (running()) {
       const roll = random();
       if (roll < 0.3) {
         const sim = simulate();
         const key = `${run}-${nextOp}`;
-        const body = { title: `${run} single`, description: 'chaos', payload: { simulate: sim }, ...delay() };
+        const body = { title: `${run} single`, description: 'chaos', payload: { simulate: sim }, ...extras() };
         submitsMade += 1;
         // A client retries a submit that got 503 or no answer, with the same Idempotency-Key.
         for (let attempt = 0; attempt < 3; attempt++) {
@@ -151,7 +167,7 @@ export async function runChaos(options: ChaosOptions): Promise<ChaosReport> {
         const answer = await call(
           id,
           'batch',
-          { method: 'POST', path: '/tasks/batch', body: { tasks: sims.map((sim, n) => ({ title: `${marker} ${n}`, description: 'chaos', payload: { simulate: sim }, ...delay() })) } },
+          { method: 'POST', path: '/tasks/batch', body: { tasks: sims.map((sim, n) => ({ title: `${marker} ${n}`, description: 'chaos', payload: { simulate: sim }, ...extras() })) } },
           { marker, fail_attempts: sims.map((sim) => sim.fail_attempts) },
         );
         if (answer.status === 202) accepted.push(...(answer.body as { tasks: Array<{ task_id: string }> }).tasks.map((task) => task.task_id));
@@ -259,10 +275,33 @@ export async function runChaos(options: ChaosOptions): Promise<ChaosReport> {
     }
     // One more sweep period: a task the sweeper should never run would run now.
     await sleep(10_000);
+    // Then the relay publishes what writers left unpublished, and the callbacks end.
+    log('waiting for the relay and the callbacks...');
+    const settleStart = Date.now();
+    let finals = await readFinals();
+    while (Date.now() - settleStart < SETTLE_BOUND_MS) {
+      const unsettled = finals.filter((task) => task.callback_url && task.callback_state === 'PENDING' && ['COMPLETED', 'FAILED', 'CANCELED'].includes(task.status));
+      const unpublished = await store.findUnpublished(new Date(Date.now() + 3_600_000), 1);
+      if (unsettled.length === 0 && unpublished.length === 0) break;
+      await sleep(2_000);
+      finals = await readFinals();
+    }
 
-    const finals = await readFinals();
     for (const task of finals) history.record({ type: 'final', task });
-    const violations = checkHistory(history.events, { faultSlackMs: FAULT_SLACK_MS }).map((violation) => ({
+    const ours = new Set(finals.map((task) => task.task_id));
+    const { events: busEvents } = (await (await fetch(`${stack.emulatorEndpoints.events}/events`)).json()) as { events: ReceivedEvent[] };
+    for (const { detail } of busEvents) {
+      if (!ours.has(String(detail.task_id))) continue;
+      history.record({ type: 'published', event_id: String(detail.event_id), task_id: String(detail.task_id), status: String(detail.status) });
+    }
+    for (const call of receiver.calls()) {
+      const event = JSON.parse(call.body) as { event_id: string; task_id: string; status: string };
+      const signed = { body: call.body, signature: String(call.headers['x-task-signature']), timestamp: String(call.headers['x-task-timestamp']) };
+      // The calls are checked after the run: the timestamp's age is no concern here, only the signature.
+      const signatureValid = verifyCallback(stack.env.CALLBACK_SIGNING_SECRET!, { ...signed, now: new Date(Number(signed.timestamp) * 1000) });
+      history.record({ type: 'callback', task_id: event.task_id, event_id: event.event_id, status: event.status, signature_valid: signatureValid });
+    }
+    const violations = checkHistory(history.events, { faultSlackMs: FAULT_SLACK_MS, callbackMaxAttempts: CALLBACK_MAX_ATTEMPTS }).map((violation) => ({
       ...violation,
       history: violation.lines.map((line) => history.events[line]),
     }));
@@ -287,6 +326,7 @@ export async function runChaos(options: ChaosOptions): Promise<ChaosReport> {
   } finally {
     clients.destroy();
     await stack.stop();
+    await receiver.stop();
     await Promise.all(Object.values(proxies).map((proxy) => proxy.close()));
   }
 
@@ -316,6 +356,9 @@ export async function runChaos(options: ChaosOptions): Promise<ChaosReport> {
           completed_at: ['COMPLETED', 'FAILED', 'CANCELED'].includes(item.status) ? (item.completed_at ?? item.canceled_at ?? item.updated_at) : null,
           run_at: item.run_at ?? null,
           first_started_at: (item.attempt_log as Array<{ event: string; at: string }> | undefined)?.find((entry) => entry.event === 'started')?.at ?? item.started_at ?? null,
+          callback_url: item.callback_url ?? null,
+          callback_state: item.callback_url ? (item.callback_state ?? 'PENDING') : null,
+          callback_attempts: (item.callback_log as unknown[] | undefined)?.length ?? 0,
         });
       }
       ExclusiveStartKey = page.LastEvaluatedKey;

@@ -1,6 +1,6 @@
-// The embedded stack, start to stop: about 260 lines because it wires six parts in order (two
+// The embedded stack, start to stop: about 280 lines because it wires six parts in order (three
 // emulators, the resources, serverless-offline, the triggers, the schedules) and undoes them in
-// reverse on any failure; each part lives in a module beside it (emulators, resources, processes, trigger).
+// reverse on any failure; each part lives in a module beside it (emulators, event-bus, resources, processes, trigger).
 import { appendFileSync } from 'node:fs';
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { InvokeCommand, LambdaClient } from '@aws-sdk/client-lambda';
@@ -126,8 +126,8 @@ const lambdaInvoker =
     (await invokeFunction(lambda, functionName, event)) as SQSBatchResponse | undefined;
 
 /**
- * The whole service on this machine, no Docker: DynamoDB Local and an SQS emulator, the table and
- * queues serverless.yml declares, serverless-offline serving the API and the functions, and an
+ * The whole service on this machine, no Docker: DynamoDB Local, an SQS emulator and a local
+ * EventBridge (local/event-bus.ts), the table and queues serverless.yml declares, serverless-offline serving the API and the functions, and an
  * SQS trigger per `sqs` event of serverless.yml.
  */
 export async function startEmbeddedStack(options: EmbeddedStackOptions = {}): Promise<EmbeddedStack> {
@@ -187,6 +187,9 @@ export async function startEmbeddedStack(options: EmbeddedStackOptions = {}): Pr
       AWS_ENDPOINT_URL_EVENTBRIDGE: eventBus.endpoint,
       TASK_EVENT_BUS_NAME: String(eventBusName ?? ''),
       TASK_CALLBACKS_QUEUE_URL: resources.queues.TaskCallbacksQueue?.url ?? '',
+      // What the stage's functions sign and check callbacks with (serverless.yml): scripts and tests against the stack need the same.
+      CALLBACK_SIGNING_SECRET: definition.environment.CALLBACK_SIGNING_SECRET ?? '',
+      CALLBACK_ALLOWED_PRIVATE_NETWORKS: definition.environment.CALLBACK_ALLOWED_PRIVATE_NETWORKS ?? '',
       TASKS_QUEUE_URL: tasksQueue.url,
       TASKS_DEAD_LETTER_QUEUE_URL: resources.queues.TasksDeadLetterQueue?.url ?? '',
       TASKS_HIGH_PRIORITY_QUEUE_URL: resources.queues.TasksHighPriorityQueue?.url ?? '',

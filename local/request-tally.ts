@@ -13,7 +13,7 @@ export interface RequestTally {
   reset(): void;
 }
 
-const REQUEST_METRIC = /^(DynamoDB|SQS)\./;
+const REQUEST_METRIC = /^(DynamoDB|SQS|EventBridge)\./;
 
 interface EmfBlob {
   _aws?: { CloudWatchMetrics?: Array<{ Metrics?: Array<{ Name?: string }> }> };

@@ -35,6 +35,8 @@ export interface ServiceDefinition {
   schedules: Schedule[];
   /** The keys of the functions behind API Gateway (`http` events). */
   apiFunctions: string[];
+  /** provider.environment's plain values (references to resources left out): what every function is given. */
+  environment: Record<string, string>;
 }
 
 const RATE_UNITS_MS: Record<string, number> = { minute: 60_000, hour: 3_600_000, day: 86_400_000 };
@@ -49,6 +51,7 @@ interface PrintedService {
   service: string | { name: string };
   functions: Record<string, { events?: Array<Record<string, unknown>> }>;
   resources?: { Resources?: Record<string, CfnResource> };
+  provider?: { environment?: Record<string, unknown> };
 }
 
 export const serverlessBin = (projectRoot: string) => join(projectRoot, 'node_modules', 'serverless', 'bin', 'serverless.js');
@@ -94,5 +97,8 @@ export function parseServiceDefinition(printed: PrintedService, stage: string): 
       });
     }
   }
-  return { service, stage, resources: printed.resources?.Resources ?? {}, triggers, schedules, apiFunctions };
+  const environment = Object.fromEntries(
+    Object.entries(printed.provider?.environment ?? {}).flatMap(([name, value]) => (typeof value === 'string' ? [[name, value]] : [])),
+  );
+  return { service, stage, resources: printed.resources?.Resources ?? {}, triggers, schedules, apiFunctions, environment };
 }

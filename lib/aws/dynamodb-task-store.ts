@@ -35,6 +35,7 @@ import {
   toTaskWithBodies,
   type BatchItem,
   type BodyItem,
+  callbackAttemptBegun,
   type IdempotencyItem,
   type TaskItem,
 } from './task-item';
@@ -511,11 +512,21 @@ export class DynamoDbTaskStore implements TaskStore {
     );
   }
 
-  async recordCallbackAttempt(taskId: string, attempt: CallbackAttempt, state?: 'DELIVERED' | 'GAVE_UP'): Promise<void> {
+  async beginCallbackAttempt(taskId: string, at: Date, maxAttempts: number): Promise<number | undefined> {
+    const item = await this.updateIf(taskId, {
+      UpdateExpression: 'SET callback_log = list_append(if_not_exists(callback_log, :none), :begun)',
+      ConditionExpression: 'attribute_exists(callback_url) AND attribute_not_exists(callback_state) AND (attribute_not_exists(callback_log) OR size(callback_log) < :max)',
+      ExpressionAttributeValues: { ':none': [], ':begun': [callbackAttemptBegun(at)], ':max': maxAttempts },
+    });
+    return item?.callback_log?.length;
+  }
+
+  async recordCallbackAttempt(taskId: string, { attempt, ...outcome }: CallbackAttempt, state?: 'DELIVERED' | 'GAVE_UP'): Promise<void> {
+    // The attempt's own place in the log, taken when it began (its number is its place).
     await this.updateIf(taskId, {
-      UpdateExpression: `SET callback_log = list_append(if_not_exists(callback_log, :none), :attempt)${state ? ', callback_state = :state' : ''}`,
-      ConditionExpression: 'attribute_exists(callback_url)',
-      ExpressionAttributeValues: { ':none': [], ':attempt': [attempt], ...(state ? { ':state': state } : {}) },
+      UpdateExpression: `SET callback_log[${attempt - 1}] = :outcome${state ? ', callback_state = :state' : ''}`,
+      ConditionExpression: 'size(callback_log) >= :attempt',
+      ExpressionAttributeValues: { ':outcome': outcome, ':attempt': attempt, ...(state ? { ':state': state } : {}) },
     });
   }
 

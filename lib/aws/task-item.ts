@@ -66,8 +66,8 @@ export interface TaskItem {
   callback_url?: string;
   /** Written by the callback's deliverer only: absent while no attempt has ended it (PENDING). */
   callback_state?: 'DELIVERED' | 'GAVE_UP';
-  /** Every call of the callback, appended by the deliverer. */
-  callback_log?: CallbackAttempt[];
+  /** Every call of the callback, appended by the deliverer as it begins (its number is its place), then filled in. */
+  callback_log?: Array<Omit<CallbackAttempt, 'attempt'>>;
   /**
    * The `by-unpublished` index's keys: set by the final write itself, removed once the task's
    * completion event is published (lib/tasks/completion-events.ts). A task still in the index after
@@ -129,6 +129,14 @@ export function attemptHistoryOf(item: Pick<TaskItem, 'attempt_log' | 'attempts'
     return { attempt, started_at: start.at, ended_at: null, outcome, error: null };
   });
 }
+
+/** What a callback attempt says while it is underway, or forever if its deliverer stopped before it could tell. */
+export const callbackAttemptBegun = (at: Date): Omit<CallbackAttempt, 'attempt'> => ({
+  at: at.toISOString(),
+  duration_ms: 0,
+  status_code: null,
+  error: 'no outcome recorded: the call is underway, or its deliverer stopped',
+});
 
 /** A batch's verdict, beside its tasks under a key no task id can take; expires with `expires_at` (TTL). */
 export interface BatchItem {
@@ -266,7 +274,7 @@ export function toTask(item: TaskItem): Task {
     ...(item.payload_json === undefined ? {} : { payload: JSON.parse(item.payload_json) }),
     result: item.result_json === undefined ? null : JSON.parse(item.result_json),
     attempt_history: attemptHistoryOf(item),
-    callback_attempts: item.callback_log ?? [],
+    callback_attempts: (item.callback_log ?? []).map((entry, index) => ({ attempt: index + 1, ...entry })),
   };
 }
 

@@ -170,6 +170,14 @@ function attemptsTable(attempts) {
       '</td><td class="outcome">' + a.outcome + '</td><td>' + (a.error ? text(a.error.code + ': ' + a.error.message) : '') + '</td></tr>').join('') +
     '</tbody></table>';
 }
+/** Every call of the task's callback: when, what it answered, why it failed. */
+function callbackTable(attempts) {
+  if (attempts.length === 0) return '';
+  return '<table class="callback-attempts"><thead><tr><th>Attempt</th><th>At</th><th>ms</th><th>Status</th><th>Error</th></tr></thead><tbody>' +
+    attempts.map((a) => '<tr><td>' + a.attempt + '</td><td>' + a.at + '</td><td>' + a.duration_ms + '</td><td>' + (a.status_code === null ? '' : a.status_code) +
+      '</td><td>' + (a.error ? text(a.error) : '') + '</td></tr>').join('') +
+    '</tbody></table>';
+}
 function renderTask(task) {
   const rows = [
     ['Task', task.task_id], ['Title', text(task.title)], ['Kind', text(task.kind)],
@@ -178,6 +186,7 @@ function renderTask(task) {
     ['Error', json(task.error)], ['Last error', json(task.last_error)], ['Payload', json(task.payload)], ['Result', json(task.result)],
     ['Retry of', link(task.retry_of)], ['Retried as', link(task.retried_as)], ['Metadata', json(task.metadata)],
     ['Trace', task.trace_id ? '<code>' + task.trace_id + '</code>' : ''], ['History', attemptsTable(task.attempt_history || [])],
+    ['Callback', task.callback_url ? text(task.callback_url) + ' <span class="callback-state">' + task.callback_state + '</span>' + callbackTable(task.callback_attempts || []) : ''],
   ];
   document.getElementById('task').innerHTML = '<dl>' + rows.map(([name, value]) => '<dt>' + name + '</dt><dd class="' + name.toLowerCase().replace(/ /g, '-') + '">' + value + '</dd>').join('') + '</dl>';
 }
@@ -193,7 +202,8 @@ async function follow(id) {
       if (!response.ok) { document.getElementById('task').textContent = body.error ? body.error.code + ': ' + body.error.message : String(response.status); return; }
       etag = response.headers.get('ETag');
       renderTask(body);
-      if (FINAL.includes(body.status)) return;
+      // A final task's callback still changes it until it is DELIVERED or GAVE_UP: follow it until then.
+      if (FINAL.includes(body.status) && body.callback_state !== 'PENDING') return;
     } catch (error) {
       await new Promise((resolve) => setTimeout(resolve, 2000));
     }

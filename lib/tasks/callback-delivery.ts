@@ -49,7 +49,7 @@ export class CallbackNotDeliveredError extends Error {
 }
 
 export interface CallbackDelivererDeps {
-  store: Pick<TaskStore, 'recordCallbackAttempt'>;
+  store: Pick<TaskStore, 'beginCallbackAttempt' | 'recordCallbackAttempt'>;
   sender: CallbackSender;
   queue: Pick<CallbackQueue, 'retryAfter'>;
   clock: Clock;
@@ -64,10 +64,11 @@ export interface CallbackDelivererDeps {
 
 /**
  * Calls a task's callback_url with its completion event, signed, and records the attempt on the
- * task. A failed attempt comes back after its backoff (the message hidden for that long: the
- * receive count is the attempt number), until `maxAttempts`; then, or at once when the address
- * may not be called, the callback is GAVE_UP. A 2xx ends it DELIVERED. A delivery queued twice
- * (its event relayed after a writer's stop) is called twice, with the same event id.
+ * task: taken before the call (so the task counts its attempts, whatever delivered them), told after
+ * it. A failed attempt comes back after its backoff (the message hidden for that long), until
+ * `maxAttempts`; then, or at once when the address may not be called, the callback is GAVE_UP. A 2xx
+ * ends it DELIVERED. A delivery queued twice (its event relayed after a writer's stop) shares the
+ * task's attempts, and is dropped once the callback has ended.
  */
 export function createCallbackDeliverer({ store, sender, queue, clock, logger, secret, maxAttempts, retryBaseDelaySeconds }: CallbackDelivererDeps) {
   return async function deliverCallback(message: ReceivedMessage): Promise<void> {
@@ -78,9 +79,14 @@ export function createCallbackDeliverer({ store, sender, queue, clock, logger, s
       return;
     }
     const { task_id: taskId, url, event } = parsed.data;
-    const attempt = message.receiveCount;
-    const body = JSON.stringify(event);
     const startedAt = clock.now();
+    const attempt = await store.beginCallbackAttempt(taskId, startedAt, maxAttempts);
+    if (attempt === undefined) {
+      // Delivered or given up on by another delivery of this event, or out of attempts: nothing more to call.
+      logger.info('Callback ended already; this delivery is dropped', { task_id: taskId });
+      return;
+    }
+    const body = JSON.stringify(event);
     const timestamp = Math.floor(startedAt.getTime() / 1000);
     const response = await sender.post(url, body, {
       'content-type': 'application/json',

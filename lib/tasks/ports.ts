@@ -138,7 +138,14 @@ export interface TaskStore {
   findUnpublished(before: Date, limit: number): Promise<Array<{ taskId: string; endedAt: string }>>;
   /** Clears the unpublished mark of each task: its event is out. */
   markPublished(taskIds: string[]): Promise<void>;
-  /** Appends a call of the task's callback to its `callback_attempts`; with `state`, ends the callback so. */
+  /**
+   * Takes the next attempt of the task's callback, appending it (underway) to `callback_attempts`:
+   * its number, or undefined when the callback has ended (DELIVERED, GAVE_UP) or has had
+   * `maxAttempts` attempts. So however many deliveries of one event are queued (a relayed event),
+   * the callback is called at most `maxAttempts` times, and never again once it has ended.
+   */
+  beginCallbackAttempt(taskId: string, at: Date, maxAttempts: number): Promise<number | undefined>;
+  /** Records how attempt `attempt.attempt` ended; with `state`, ends the callback so. */
   recordCallbackAttempt(taskId: string, attempt: CallbackAttempt, state?: 'DELIVERED' | 'GAVE_UP'): Promise<void>;
   /**
    * How many tasks have each status now, read from the status index: exact but for the tasks that

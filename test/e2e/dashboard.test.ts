@@ -6,6 +6,7 @@ import { createDocumentClient } from '#lib/aws/clients';
 import { DynamoDbTaskStore } from '#lib/aws/dynamodb-task-store';
 import { newTask } from '#lib/tasks/model';
 import { eventually, stackEnv, testTimeoutMs, waitMs } from '../support/stack-env';
+import { startCallbackReceiver } from '../../local/callback-receiver';
 
 /**
  * The dashboard in a real browser: Debian's Chromium driven by playwright-core (nothing is
@@ -156,5 +157,27 @@ describeWithChromium('the dashboard in Chromium', () => {
     const taskScreenshot = screenshotPath.replace(/\.png$/, '-task.png');
     await page.locator('#task').screenshot({ path: taskScreenshot });
     expect(existsSync(taskScreenshot)).toBe(true);
+  }, testTimeoutMs(60_000));
+  // The receiver listens on this machine's loopback: the embedded stack's functions reach it.
+  (env.onEmbeddedStack ? it : it.skip)('follows a final task until its callback is over: the failed call, then the delivered one', async () => {
+    const receiver = await startCallbackReceiver();
+    try {
+      const submitted = await fetch(`${env.apiUrl}/tasks`, {
+        method: 'POST',
+        headers: { 'Content-Type': 'application/json' },
+        body: JSON.stringify({ title: 'Dashboard callback', description: 'calls back twice', payload: { simulate: { work_ms: 10 } }, callback_url: receiver.url(`/flaky/1/${randomUUID()}`) }),
+      });
+      const { task_id } = (await submitted.json()) as { task_id: string };
+      const page = await browser.newPage();
+      await page.goto(`${baseUrl}/dashboard#task=${task_id}`);
+      await page.locator('#task .callback-state:has-text("DELIVERED")').waitFor({ timeout: waitMs(30_000) });
+      const rows = await page.locator('#task table.callback-attempts tbody tr').evaluateAll((trs) => trs.map((tr) => [...tr.querySelectorAll('td')].map((td) => td.textContent)));
+      expect(rows.map((cells) => [cells[0], cells[3], cells[4]])).toEqual([
+        ['1', '500', 'answered 500'],
+        ['2', '200', ''],
+      ]);
+    } finally {
+      await receiver.stop();
+    }
   }, testTimeoutMs(60_000));
 });

@@ -1,12 +1,12 @@
 import { randomUUID } from 'node:crypto';
 import { verifyCallback } from '#lib/tasks/callback-delivery';
-import { startCallbackReceiver } from '../support/callback-receiver';
+import { startCallbackReceiver } from '../../local/callback-receiver';
 import { startEventTap, type EventTap } from '../support/published-events';
 import { eventually, stackEnv, testTimeoutMs, waitMs } from '../support/stack-env';
 
 const { apiUrl, onEmbeddedStack } = stackEnv();
-/** What the local and localstack stages sign callbacks with (serverless.yml, custom.localSigningSecret). */
-const SIGNING_SECRET = 'local-callback-signing-secret-not-for-production';
+/** What the stage signs callbacks with: the stack's environment carries it (serverless.yml, custom.localSigningSecret). */
+const SIGNING_SECRET = process.env.CALLBACK_SIGNING_SECRET!;
 const maxAttempts = Number(process.env.TEST_CALLBACK_MAX_ATTEMPTS ?? 8);
 
 type CallbackAttempt = { attempt: number; status_code: number | null; error: string | null };

@@ -62,18 +62,25 @@ describe('the unpublished mark on DynamoDB Local', () => {
     expect(await notifier.relayUnpublished()).toEqual({ published: 0 });
   });
 
-  it('keeps each callback attempt on the task, and the state that ends it; a task without a callback records none', async () => {
+  it('numbers each callback attempt as it begins, keeps how it ended, and takes none past the bound or after the end', async () => {
     const id = await seed({ callback_url: 'https://hooks.example.com/t' });
-    const attempt = (n: number, status: number) => ({ attempt: n, at: at(n * 1_000).toISOString(), duration_ms: 12, status_code: status, error: status === 200 ? null : `answered ${status}` });
-    await own.store.recordCallbackAttempt(id, attempt(1, 500));
-    expect(await own.store.get(id)).toMatchObject({ callback_state: 'PENDING', callback_attempts: [attempt(1, 500)] });
-    await own.store.recordCallbackAttempt(id, attempt(2, 200), 'DELIVERED');
+    const outcome = (n: number, status: number) => ({ attempt: n, at: at(n * 1_000).toISOString(), duration_ms: 12, status_code: status, error: status === 200 ? null : `answered ${status}` });
+    expect(await own.store.beginCallbackAttempt(id, at(1_000), 3)).toBe(1);
+    expect((await own.store.get(id))?.callback_attempts).toEqual([expect.objectContaining({ attempt: 1, status_code: null, error: expect.stringMatching(/underway/) })]);
+    await own.store.recordCallbackAttempt(id, outcome(1, 500));
+    expect(await own.store.get(id)).toMatchObject({ callback_state: 'PENDING', callback_attempts: [outcome(1, 500)] });
+    // Two deliveries at once each take an attempt of their own.
+    expect((await Promise.all([own.store.beginCallbackAttempt(id, at(2_000), 3), own.store.beginCallbackAttempt(id, at(2_000), 3)])).sort()).toEqual([2, 3]);
+    expect(await own.store.beginCallbackAttempt(id, at(3_000), 3)).toBeUndefined();
+    await own.store.recordCallbackAttempt(id, outcome(3, 200), 'DELIVERED');
     const task = await own.store.get(id);
-    expect(task).toMatchObject({ callback_url: 'https://hooks.example.com/t', callback_state: 'DELIVERED', callback_attempts: [attempt(1, 500), attempt(2, 200)] });
+    expect(task).toMatchObject({ callback_url: 'https://hooks.example.com/t', callback_state: 'DELIVERED' });
+    expect(task?.callback_attempts.map((attempt) => attempt.status_code)).toEqual([500, null, 200]);
+    expect(await own.store.beginCallbackAttempt(id, at(4_000), 10)).toBeUndefined();
     expect((await own.store.getSummaries([id]))[0]).toMatchObject({ callback_state: 'DELIVERED' });
     expect((await own.store.getSummaries([id]))[0]).not.toHaveProperty('callback_attempts');
     const plain = await seed();
-    await own.store.recordCallbackAttempt(plain, attempt(1, 200), 'DELIVERED');
+    expect(await own.store.beginCallbackAttempt(plain, at(1_000), 3)).toBeUndefined();
     expect(await own.store.get(plain)).toMatchObject({ callback_url: null, callback_state: null, callback_attempts: [] });
   });
 });

@@ -165,11 +165,20 @@ export class InMemoryTaskStore implements TaskStore {
     }
   }
 
+  async beginCallbackAttempt(taskId: string, at: Date, maxAttempts: number): Promise<number | undefined> {
+    this.guard();
+    const task = this.items.get(taskId)?.task;
+    if (!task || task.callback_url === null || task.callback_state !== 'PENDING' || task.callback_attempts.length >= maxAttempts) return undefined;
+    const attempt = task.callback_attempts.length + 1;
+    task.callback_attempts.push({ attempt, at: at.toISOString(), duration_ms: 0, status_code: null, error: 'underway' });
+    return attempt;
+  }
+
   async recordCallbackAttempt(taskId: string, attempt: CallbackAttempt, state?: 'DELIVERED' | 'GAVE_UP'): Promise<void> {
     this.guard();
     const task = this.items.get(taskId)?.task;
-    if (!task || task.callback_url === null) return;
-    task.callback_attempts.push(attempt);
+    if (!task || task.callback_attempts.length < attempt.attempt) return;
+    task.callback_attempts[attempt.attempt - 1] = attempt;
     if (state) task.callback_state = state;
   }
 

@@ -102,6 +102,28 @@ describe('the callback deliverer', () => {
     expect((await store.get(task.task_id))?.callback_state).toBe('GAVE_UP');
   });
 
+  it('shares the task’s attempts between deliveries of one event, and drops a delivery once the callback has ended', async () => {
+    const { store, posts, deliver } = setup([{ statusCode: 500 }, { statusCode: 500 }, { statusCode: 500 }, { statusCode: 200 }]);
+    const { task, message } = await ended(store);
+    // Two deliveries of the same event (a relayed one beside the writer's), each received twice.
+    await expect(deliver(message(1))).rejects.toThrow();
+    await expect(deliver(message(1))).rejects.toThrow();
+    await deliver(message(2));
+    await deliver(message(2));
+    expect(posts).toHaveLength(3);
+    expect((await store.get(task.task_id))?.callback_attempts.map((attempt) => attempt.attempt)).toEqual([1, 2, 3]);
+    expect((await store.get(task.task_id))?.callback_state).toBe('GAVE_UP');
+  });
+
+  it('calls no more once a delivery has been answered', async () => {
+    const { store, posts, deliver } = setup([{ statusCode: 200 }, { statusCode: 200 }]);
+    const { task, message } = await ended(store);
+    await deliver(message(1));
+    await deliver(message(1));
+    expect(posts).toHaveLength(1);
+    expect((await store.get(task.task_id))?.callback_attempts).toHaveLength(1);
+  });
+
   it('drops a message that is not a delivery, without a call', async () => {
     const { posts, deliver } = setup([]);
     await deliver({ body: '{"task_id":"nope"}', receiptHandle: 'r', receiveCount: 1 });

@@ -42,8 +42,14 @@ function cleanHistory(): HistoryEvent[] {
     // Task 1 was delayed to 3 s and started on time.
     { type: 'final', task: task(1, 'COMPLETED', 1, { run_at: iso(3), first_started_at: iso(3.5) }) },
     { type: 'final', task: task(2, 'COMPLETED', 2) },
-    { type: 'final', task: task(3, 'CANCELED', 0) },
+    { type: 'final', task: task(3, 'CANCELED', 0, { callback_url: 'http://127.0.0.1:9/ok/3', callback_state: 'DELIVERED', callback_attempts: 1 }) },
     { type: 'final', task: { ...task(11, 'FAILED', 0, { error: { code: 'BATCH_NOT_ACCEPTED' } }), title: 'chaos batch 6 0' } },
+    // 20: each final status published once; task 3's callback called once, signed.
+    { type: 'published', event_id: `${ID(1)}:COMPLETED`, task_id: ID(1), status: 'COMPLETED' },
+    { type: 'published', event_id: `${ID(2)}:COMPLETED`, task_id: ID(2), status: 'COMPLETED' },
+    { type: 'published', event_id: `${ID(3)}:CANCELED`, task_id: ID(3), status: 'CANCELED' },
+    { type: 'published', event_id: `${ID(11)}:FAILED`, task_id: ID(11), status: 'FAILED' },
+    { type: 'callback', event_id: `${ID(3)}:CANCELED`, task_id: ID(3), status: 'CANCELED', signature_valid: true },
   ];
 }
 
@@ -64,6 +70,14 @@ const planted: Array<[Invariant, string, (events: HistoryEvent[]) => HistoryEven
   ['batch-503-runs-none', 'a task of a 503 batch ran', (h) => replace(h, 19, { type: 'final', task: { ...task(11, 'COMPLETED', 1), title: 'chaos batch 6 0' } })],
   ['list-walk', 'a walk listing a task twice', (h) => replace(h, 13, { type: 'walk', walk: 1, from: at(4), to: at(5), listed: [ID(3), ID(2), ID(2), ID(1)] })],
   ['not-before-run-at', 'a delayed task started before its run_at', (h) => replace(h, 16, { type: 'final', task: task(1, 'COMPLETED', 1, { run_at: iso(3), first_started_at: iso(2.999) }) })],
+  ['one-final-event', 'a final task whose event was never published', (h) => h.filter((_, i) => i !== 21)],
+  ['one-final-event', 'an event of a status the task did not reach', (h) => replace(h, 22, { type: 'published', event_id: `${ID(3)}:COMPLETED`, task_id: ID(3), status: 'COMPLETED' })],
+  ['one-final-event', 'an event published twice with no fault in the task’s life', (h) => [...h, { type: 'published', event_id: `${ID(1)}:COMPLETED`, task_id: ID(1), status: 'COMPLETED' }]],
+  ['one-final-event', 'an event for an unfinished task', (h) => [...replace(h, 16, { type: 'final', task: task(1, 'PROCESSING', 1) })]],
+  ['callback-settled', 'a final task’s callback still PENDING', (h) => replace(h, 18, { type: 'final', task: task(3, 'CANCELED', 0, { callback_url: 'http://127.0.0.1:9/ok/3', callback_state: 'PENDING', callback_attempts: 3 }) })],
+  ['callback-settled', 'a callback call whose signature does not verify', (h) => replace(h, 24, { type: 'callback', event_id: `${ID(3)}:CANCELED`, task_id: ID(3), status: 'CANCELED', signature_valid: false })],
+  ['callback-settled', 'more callback attempts than allowed', (h) => replace(h, 18, { type: 'final', task: task(3, 'CANCELED', 0, { callback_url: 'http://127.0.0.1:9/ok/3', callback_state: 'GAVE_UP', callback_attempts: 9 }) })],
+  ['callback-settled', 'more callback calls than allowed', (h) => [...h, ...Array.from({ length: 8 }, () => ({ type: 'callback' as const, event_id: `${ID(3)}:CANCELED`, task_id: ID(3), status: 'CANCELED', signature_valid: true }))]],
   ['list-walk', 'a walk missing a task accepted before it', (h) => replace(h, 13, { type: 'walk', walk: 1, from: at(4), to: at(5), listed: [ID(3), ID(1)] })],
 ];
 
@@ -81,6 +95,7 @@ describe('the chaos history checker', () => {
   it('tells the tasks of batch 6 from those of batch 66', () => {
     const history = cleanHistory();
     history.push({ type: 'final', task: { ...task(12, 'COMPLETED', 1), title: 'chaos batch 66 0' } });
+    history.push({ type: 'published', event_id: `${ID(12)}:COMPLETED`, task_id: ID(12), status: 'COMPLETED' });
     expect(check(history)).toEqual([]);
   });
 
@@ -93,6 +108,9 @@ describe('the chaos history checker', () => {
     history.push({ type: 'fault', kind: 'killed-invocation', from: at(1.5), to: at(2.5) });
     let planted = replace(history, 16, { type: 'final', task: task(1, 'COMPLETED', 2) });
     planted = replace(planted, 17, { type: 'final', task: task(2, 'FAILED', 3) });
+    planted = replace(planted, 21, { type: 'published', event_id: `${ID(2)}:FAILED`, task_id: ID(2), status: 'FAILED' });
+    // The fault in its life also explains a second delivery of task 1's event.
+    planted.push({ type: 'published', event_id: `${ID(1)}:COMPLETED`, task_id: ID(1), status: 'COMPLETED' });
     planted = replace(planted, 15, { type: 'answer', op: 7, at: at(20.1), status: 200, body: { task_id: ID(2), status: 'PROCESSING' } });
     const found = check(planted);
     expect(found).toEqual([]);

@@ -3,11 +3,11 @@ import { createTaskService } from '#lib/tasks/service';
 import { InMemoryTaskQueue, InMemoryTaskStore, ManualClock, silentLogger } from '../support/fakes';
 import { apiEvent, lambdaContext } from '../support/events';
 
-async function setup() {
+async function setup(extra: { callback_url?: string } = {}) {
   const store = new InMemoryTaskStore();
   const clock = new ManualClock();
   const tasks = createTaskService({ store, queue: new InMemoryTaskQueue(), clock, logger: silentLogger, waitPollMs: 10 });
-  const { task_id } = await tasks.submit({ title: 't', description: 'd', metadata: {} });
+  const { task_id } = await tasks.submit({ title: 't', description: 'd', metadata: {}, ...extra });
   const handler = createGet(tasks);
   const get = async (query: Record<string, string> = {}, headers: Record<string, string> = {}) => {
     const result = await handler(apiEvent({ pathParameters: { task_id }, queryStringParameters: query, headers }), lambdaContext());
@@ -15,7 +15,11 @@ async function setup() {
   };
   const moveTo = (to: 'PROCESSING' | 'CANCELED') =>
     store.transition(task_id, to === 'PROCESSING' ? { to, at: clock.now(), leaseExpiresAt: new Date(clock.now().getTime() + 60_000), maxAttempts: 3 } : { to, at: clock.now() });
-  return { get, moveTo, clock };
+  const recordCallback = async (state?: 'DELIVERED' | 'GAVE_UP') => {
+    const attempt = (await store.beginCallbackAttempt(task_id, clock.now(), 8))!;
+    await store.recordCallbackAttempt(task_id, { attempt, at: clock.now().toISOString(), duration_ms: 5, status_code: state ? 200 : 500, error: state ? null : 'answered 500' }, state);
+  };
+  return { get, moveTo, clock, recordCallback };
 }
 
 describe('GET /api/tasks/{task_id}: ETag and caching', () => {
@@ -35,6 +39,17 @@ describe('GET /api/tasks/{task_id}: ETag and caching', () => {
     const { get, moveTo } = await setup();
     await moveTo('CANCELED');
     expect((await get()).headers?.['Cache-Control']).toBe('private, max-age=86400, immutable');
+  });
+
+  it('keeps a final task revalidated while its callback is underway (it still changes), for a day once it is over', async () => {
+    const { get, moveTo, recordCallback } = await setup({ callback_url: 'https://hooks.example.com/t' });
+    await moveTo('CANCELED');
+    const underway = await get();
+    expect(underway.headers?.['Cache-Control']).toBe('no-cache');
+    await recordCallback('DELIVERED');
+    const over = await get();
+    expect(over.headers?.['Cache-Control']).toBe('private, max-age=86400, immutable');
+    expect(over.headers?.ETag).not.toBe(underway.headers?.ETag);
   });
 
   it.each([
@@ -81,6 +96,18 @@ describe('GET /api/tasks/{task_id}?wait=N', () => {
     expect(changed.statusCode).toBe(200);
     expect(changed.json.status).toBe('PROCESSING');
     expect(changed.headers?.ETag).not.toBe(etag);
+  });
+
+  it('with If-None-Match on a final task whose callback is underway, holds until the callback’s next attempt', async () => {
+    const { get, moveTo, recordCallback } = await setup({ callback_url: 'https://hooks.example.com/t' });
+    await moveTo('CANCELED');
+    const etag = String((await get()).headers!.ETag);
+    let recorded = false;
+    setTimeout(() => void recordCallback().then(() => (recorded = true)), 50);
+    const changed = await get({ wait: '5' }, { 'If-None-Match': etag });
+    expect(recorded).toBe(true);
+    expect(changed.statusCode).toBe(200);
+    expect(changed.json.callback_attempts).toHaveLength(1);
   });
 
   it('answers 304 after the wait when nothing changed', async () => {

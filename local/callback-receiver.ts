@@ -8,10 +8,11 @@ export interface ReceivedCallback {
 }
 
 /**
- * A team's webhook endpoint, on loopback (the test stack allows 127.0.0.0/8): `/ok/<name>` answers
- * 200, `/flaky/<n>/<name>` answers 500 to its first n calls and 200 after, `/down/<name>` always 500.
+ * A team's webhook endpoint on loopback, for the tests and the chaos run (the local stages allow
+ * 127.0.0.0/8): `/ok/<name>` answers 200, `/flaky/<n>/<name>` answers 500 to its first n calls and
+ * 200 after, `/down/<name>` always 500. It keeps every call, to be checked afterwards.
  */
-export async function startCallbackReceiver(): Promise<{ url(path: string): string; calls(path: string): ReceivedCallback[]; stop(): Promise<void> }> {
+export async function startCallbackReceiver(): Promise<{ url(path: string): string; calls(path?: string): ReceivedCallback[]; stop(): Promise<void> }> {
   const received: ReceivedCallback[] = [];
   const server: Server = createServer((request, response) => {
     const parts: Buffer[] = [];
@@ -29,7 +30,7 @@ export async function startCallbackReceiver(): Promise<{ url(path: string): stri
   const { port } = server.address() as AddressInfo;
   return {
     url: (path) => `http://127.0.0.1:${port}${path}`,
-    calls: (path) => received.filter((call) => call.path === path),
+    calls: (path) => received.filter((call) => path === undefined || call.path === path),
     stop: () =>
       new Promise<void>((resolve) => {
         server.close(() => resolve());
