@@ -20,7 +20,7 @@ import { DependencyUnavailableError } from '#lib/errors';
 import { DEFAULT_DISPATCH_AHEAD_SECONDS } from '#lib/tasks/schedule';
 import { chunks, sendChunks, sendUntilDone } from './batch-retry';
 import { callDependency } from './dependency-call';
-import { allDone, createdKey, CursorCodec, DUE_INDEX, DUE_PARTITIONS, UNPUBLISHED_INDEX, UNPUBLISHED_PARTITIONS, listIndexFor, mergePages, STATUS_INDEX, statusPartitions, statusShard, taskIdOf, type ListIndex, type PartitionPage } from './list-indexes';
+import { allDone, createdKey, CursorCodec, DUE_INDEX, SHARD_PARTITIONS, UNPUBLISHED_INDEX, listIndexFor, mergePages, STATUS_INDEX, statusPartitions, statusShard, taskIdOf, type ListIndex, type PartitionPage } from './list-indexes';
 import {
   batchItemKey,
   bodyKeysOf,
@@ -351,25 +351,37 @@ export class DynamoDbTaskStore implements TaskStore {
 
   async findDue(until: Date, limit: number): Promise<string[]> {
     // `$` sorts right after the `#` of a due_key: every key of a run_at up to `until` is below the bound.
-    const bound = `${until.toISOString()}$`;
+    const keys = await this.oldestKeysBelow({ index: DUE_INDEX, partitionKey: 'due_shard', sortKey: 'due_key' }, `${until.toISOString()}$`, limit);
+    return keys.map(taskIdOf);
+  }
+
+  /**
+   * The `limit` lowest sort keys below `bound` of a sparse index spread over the 16 shards: each
+   * shard's lowest, merged, so the oldest overall come first whatever their shard.
+   */
+  private async oldestKeysBelow(
+    { index, partitionKey, sortKey }: { index: string; partitionKey: 'due_shard' | 'event_shard'; sortKey: 'due_key' | 'event_key' },
+    bound: string,
+    limit: number,
+  ): Promise<string[]> {
     const pages = await Promise.all(
-      DUE_PARTITIONS.map(async (partition) => {
+      SHARD_PARTITIONS.map(async (partition) => {
         const result = await callDependency('task store', () =>
           this.client.send(
             new QueryCommand({
               TableName: this.tableName,
-              IndexName: DUE_INDEX,
-              KeyConditionExpression: 'due_shard = :partition AND due_key < :bound',
+              IndexName: index,
+              KeyConditionExpression: `${partitionKey} = :partition AND ${sortKey} < :bound`,
               ExpressionAttributeValues: { ':partition': partition, ':bound': bound },
               ScanIndexForward: true,
               Limit: limit,
             }),
           ),
         );
-        return ((result.Items ?? []) as Array<Pick<TaskItem, 'due_key'>>).map((item) => item.due_key!);
+        return ((result.Items ?? []) as TaskItem[]).map((item) => item[sortKey]!);
       }),
     );
-    return pages.flat().sort().slice(0, limit).map(taskIdOf);
+    return pages.flat().sort().slice(0, limit);
   }
 
   async markDispatched(taskId: string): Promise<TaskMessage | undefined> {
@@ -478,29 +490,8 @@ export class DynamoDbTaskStore implements TaskStore {
   }
 
   async findUnpublished(before: Date, limit: number): Promise<Array<{ taskId: string; endedAt: string }>> {
-    const bound = before.toISOString();
-    const pages = await Promise.all(
-      UNPUBLISHED_PARTITIONS.map(async (partition) => {
-        const result = await callDependency('task store', () =>
-          this.client.send(
-            new QueryCommand({
-              TableName: this.tableName,
-              IndexName: UNPUBLISHED_INDEX,
-              KeyConditionExpression: 'event_shard = :partition AND event_key < :before',
-              ExpressionAttributeValues: { ':partition': partition, ':before': bound },
-              ScanIndexForward: true,
-              Limit: limit,
-            }),
-          ),
-        );
-        return ((result.Items ?? []) as Array<Pick<TaskItem, 'event_key'>>).map((item) => item.event_key!);
-      }),
-    );
-    return pages
-      .flat()
-      .sort()
-      .slice(0, limit)
-      .map((key) => ({ taskId: taskIdOf(key), endedAt: key.slice(0, key.indexOf('#')) }));
+    const keys = await this.oldestKeysBelow({ index: UNPUBLISHED_INDEX, partitionKey: 'event_shard', sortKey: 'event_key' }, before.toISOString(), limit);
+    return keys.map((key) => ({ taskId: taskIdOf(key), endedAt: key.slice(0, key.indexOf('#')) }));
   }
 
   async markPublished(taskIds: string[]): Promise<void> {

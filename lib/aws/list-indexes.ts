@@ -50,9 +50,9 @@ export const statusShard = (status: TaskStatus, taskId: string): string => `${st
 export const heldStatusShard = (taskId: string): string => `${HELD_STATUS}#${shardOf(taskId)}`;
 export const dueShard = (taskId: string): string => String(shardOf(taskId));
 export const dueKey = (runAt: string, taskId: string): string => `${runAt}#${taskId}`;
-export const DUE_PARTITIONS = Array.from({ length: SHARDS }, (_, shard) => String(shard));
+/** The partitions of the sparse indexes (`by-due`, `by-unpublished`): one per shard. */
+export const SHARD_PARTITIONS = Array.from({ length: SHARDS }, (_, shard) => String(shard));
 export const eventShard = dueShard;
-export const UNPUBLISHED_PARTITIONS = DUE_PARTITIONS;
 export const kindShard = (kind: string, taskId: string): string => `${kind}#${shardOf(taskId)}`;
 export const createdKey = (createdAt: string, taskId: string): string => `${createdAt}#${taskId}`;
 /** ISO timestamps hold no `#`, so the task id is what follows the first one. */
