@@ -504,12 +504,40 @@ export class DynamoDbTaskStore implements TaskStore {
   }
 
   async beginCallbackAttempt(taskId: string, at: Date, maxAttempts: number): Promise<number | undefined> {
-    const item = await this.updateIf(taskId, {
-      UpdateExpression: 'SET callback_log = list_append(if_not_exists(callback_log, :none), :begun)',
-      ConditionExpression: 'attribute_exists(callback_url) AND attribute_not_exists(callback_state) AND (attribute_not_exists(callback_log) OR size(callback_log) < :max)',
-      ExpressionAttributeValues: { ':none': [], ':begun': [callbackAttemptBegun(at)], ':max': maxAttempts },
+    // An append is no idempotent write: the token tells a retry by the SDK (its first write applied,
+    // its answer lost) from a new attempt, so a lost answer never takes a second attempt.
+    const token = randomUUID();
+    try {
+      const { Attributes } = await this.client.send(
+        new UpdateCommand({
+          TableName: this.tableName,
+          Key: { task_id: taskId },
+          UpdateExpression: 'SET callback_log = list_append(if_not_exists(callback_log, :none), :begun), callback_token = :token',
+          ConditionExpression:
+            'attribute_exists(callback_url) AND attribute_not_exists(callback_state) AND ' +
+            '(attribute_not_exists(callback_log) OR size(callback_log) < :max) AND ' +
+            '(attribute_not_exists(callback_token) OR callback_token <> :token)',
+          ExpressionAttributeValues: { ':none': [], ':begun': [callbackAttemptBegun(at)], ':max': maxAttempts, ':token': token },
+          ReturnValues: 'ALL_NEW',
+          ReturnValuesOnConditionCheckFailure: 'ALL_OLD',
+        }),
+      );
+      return (Attributes as TaskItem).callback_log?.length;
+    } catch (error) {
+      if (error instanceof ConditionalCheckFailedException) {
+        const item = error.Item ? (unmarshall(error.Item) as TaskItem) : undefined;
+        return item?.callback_token === token ? item.callback_log?.length : undefined;
+      }
+      throw new DependencyUnavailableError('task store', { cause: error });
+    }
+  }
+
+  async giveUpCallback(taskId: string): Promise<void> {
+    await this.updateIf(taskId, {
+      UpdateExpression: 'SET callback_state = :gave_up',
+      ConditionExpression: 'attribute_exists(callback_url) AND attribute_not_exists(callback_state)',
+      ExpressionAttributeValues: { ':gave_up': 'GAVE_UP' },
     });
-    return item?.callback_log?.length;
   }
 
   async recordCallbackAttempt(taskId: string, { attempt, ...outcome }: CallbackAttempt, state?: 'DELIVERED' | 'GAVE_UP'): Promise<void> {

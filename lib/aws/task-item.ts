@@ -68,6 +68,8 @@ export interface TaskItem {
   callback_state?: 'DELIVERED' | 'GAVE_UP';
   /** Every call of the callback, appended by the deliverer as it begins (its number is its place), then filled in. */
   callback_log?: Array<Omit<CallbackAttempt, 'attempt'>>;
+  /** Names the write that began the latest attempt: how a begin the SDK retried after its answer was lost recognizes its own first write. */
+  callback_token?: string;
   /**
    * The `by-unpublished` index's keys: set by the final write itself, removed once the task's
    * completion event is published (lib/tasks/completion-events.ts). A task still in the index after

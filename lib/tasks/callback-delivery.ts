@@ -49,7 +49,7 @@ export class CallbackNotDeliveredError extends Error {
 }
 
 export interface CallbackDelivererDeps {
-  store: Pick<TaskStore, 'beginCallbackAttempt' | 'recordCallbackAttempt'>;
+  store: Pick<TaskStore, 'beginCallbackAttempt' | 'recordCallbackAttempt' | 'giveUpCallback'>;
   sender: CallbackSender;
   queue: Pick<CallbackQueue, 'retryAfter'>;
   clock: Clock;
@@ -82,8 +82,10 @@ export function createCallbackDeliverer({ store, sender, queue, clock, logger, s
     const startedAt = clock.now();
     const attempt = await store.beginCallbackAttempt(taskId, startedAt, maxAttempts);
     if (attempt === undefined) {
-      // Delivered or given up on by another delivery of this event, or out of attempts: nothing more to call.
-      logger.info('Callback ended already; this delivery is dropped', { task_id: taskId });
+      // Ended by another delivery of this event, or out of attempts (one whose outcome was never
+      // told: its deliverer stopped): nothing more to call, and a callback out of attempts has ended.
+      await store.giveUpCallback(taskId);
+      logger.info('Callback ended or out of attempts; this delivery is dropped', { task_id: taskId });
       return;
     }
     const body = JSON.stringify(event);

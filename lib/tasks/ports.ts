@@ -145,6 +145,8 @@ export interface TaskStore {
    * the callback is called at most `maxAttempts` times, and never again once it has ended.
    */
   beginCallbackAttempt(taskId: string, at: Date, maxAttempts: number): Promise<number | undefined>;
+  /** Ends the task's callback GAVE_UP unless it has ended: for a delivery that finds its attempts all taken. */
+  giveUpCallback(taskId: string): Promise<void>;
   /** Records how attempt `attempt.attempt` ended; with `state`, ends the callback so. */
   recordCallbackAttempt(taskId: string, attempt: CallbackAttempt, state?: 'DELIVERED' | 'GAVE_UP'): Promise<void>;
   /**

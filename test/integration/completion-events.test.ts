@@ -1,5 +1,8 @@
 import { randomUUID } from 'node:crypto';
+import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import { createDocumentClient } from '#lib/aws/clients';
+import { DynamoDbTaskStore } from '#lib/aws/dynamodb-task-store';
 import { createCompletionNotifier, type CompletionEvent } from '#lib/tasks/completion-events';
 import { newTask } from '#lib/tasks/model';
 import { systemClock } from '#lib/clock';
@@ -82,5 +85,35 @@ describe('the unpublished mark on DynamoDB Local', () => {
     const plain = await seed();
     expect(await own.store.beginCallbackAttempt(plain, at(1_000), 3)).toBeUndefined();
     expect(await own.store.get(plain)).toMatchObject({ callback_url: null, callback_state: null, callback_attempts: [] });
+  });
+  it('takes one attempt for a begin whose answer was lost and that the SDK sent again', async () => {
+    const id = await seed({ callback_url: 'https://hooks.example.com/t' });
+    const base = new DynamoDBClient({});
+    let lost = 0;
+    base.middlewareStack.add(
+      (next) => async (args) => {
+        const output = await next(args);
+        if (lost++ === 0) throw Object.assign(new Error('answer lost'), { name: 'TimeoutError' });
+        return output;
+      },
+      { step: 'deserialize', name: 'loseTheFirstAnswer' },
+    );
+    const flaky = new DynamoDbTaskStore(DynamoDBDocumentClient.from(base), own.tableName);
+    expect(await flaky.beginCallbackAttempt(id, at(1_000), 3)).toBe(1);
+    expect(lost).toBe(2);
+    expect((await own.store.get(id))?.callback_attempts).toHaveLength(1);
+    base.destroy();
+  });
+
+  it('gives up on a callback whose attempts are all taken, and never on one that has ended', async () => {
+    const id = await seed({ callback_url: 'https://hooks.example.com/t' });
+    await own.store.beginCallbackAttempt(id, at(1_000), 1);
+    await own.store.giveUpCallback(id);
+    expect((await own.store.get(id))?.callback_state).toBe('GAVE_UP');
+    const delivered = await seed({ callback_url: 'https://hooks.example.com/t' });
+    await own.store.beginCallbackAttempt(delivered, at(1_000), 1);
+    await own.store.recordCallbackAttempt(delivered, { attempt: 1, at: at(1_000).toISOString(), duration_ms: 3, status_code: 200, error: null }, 'DELIVERED');
+    await own.store.giveUpCallback(delivered);
+    expect((await own.store.get(delivered))?.callback_state).toBe('DELIVERED');
   });
 });

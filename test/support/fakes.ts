@@ -174,6 +174,12 @@ export class InMemoryTaskStore implements TaskStore {
     return attempt;
   }
 
+  async giveUpCallback(taskId: string): Promise<void> {
+    this.guard();
+    const task = this.items.get(taskId)?.task;
+    if (task && task.callback_url !== null && task.callback_state === 'PENDING') task.callback_state = 'GAVE_UP';
+  }
+
   async recordCallbackAttempt(taskId: string, attempt: CallbackAttempt, state?: 'DELIVERED' | 'GAVE_UP'): Promise<void> {
     this.guard();
     const task = this.items.get(taskId)?.task;

@@ -9,7 +9,7 @@ import { createTableLike } from '../../local/resources';
  * before its tests and deleted after them: where the shared stack's suites and sweeper never act.
  * Call it inside `describe`; the store is there once `beforeAll` has run.
  */
-export function ownTaskStore(client: DynamoDBDocumentClient, source: string, prefix: string): { readonly store: DynamoDbTaskStore } {
+export function ownTaskStore(client: DynamoDBDocumentClient, source: string, prefix: string): { readonly store: DynamoDbTaskStore; readonly tableName: string } {
   let tableName: string | undefined;
   let store: DynamoDbTaskStore | undefined;
   beforeAll(async () => {
@@ -20,6 +20,10 @@ export function ownTaskStore(client: DynamoDBDocumentClient, source: string, pre
     if (tableName) await client.send(new DeleteTableCommand({ TableName: tableName }));
   });
   return {
+    get tableName() {
+      if (!tableName) throw new Error('the own table is made in beforeAll: use it inside a test');
+      return tableName;
+    },
     get store() {
       if (!store) throw new Error('the own table is made in beforeAll: use the store inside a test');
       return store;

@@ -115,6 +115,15 @@ describe('the callback deliverer', () => {
     expect((await store.get(task.task_id))?.callback_state).toBe('GAVE_UP');
   });
 
+  it('ends GAVE_UP a callback whose attempts were all taken without an outcome told (their deliverer stopped)', async () => {
+    const { store, posts, deliver } = setup([]);
+    const { task, message } = await ended(store);
+    for (let attempt = 0; attempt < 3; attempt++) await store.beginCallbackAttempt(task.task_id, clock.now(), 3);
+    await deliver(message(4));
+    expect(posts).toEqual([]);
+    expect((await store.get(task.task_id))?.callback_state).toBe('GAVE_UP');
+  });
+
   it('calls no more once a delivery has been answered', async () => {
     const { store, posts, deliver } = setup([{ statusCode: 200 }, { statusCode: 200 }]);
     const { task, message } = await ended(store);
