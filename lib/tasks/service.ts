@@ -198,10 +198,12 @@ export function createTaskService({
       const now = clock.now();
       const tasks = inputs.map((input) => newTask(input, newId(), now, submitTraceId()));
       const batch: BatchRef = { id: newId(), commit_by: new Date(now.getTime() + (remainingMs() ?? DEFAULT_COMMIT_WINDOW_MS)).toISOString() };
+      let commitSent = false;
       try {
         await withReserve(BATCH_VERDICT_RESERVE_MS, async () => {
           await store.createMany(tasks, batch);
           await queue.enqueueAll(tasks.filter((task) => !isHeld(task, dispatchAheadSeconds)).map((task) => messageOf(task, batch)));
+          commitSent = true;
           // Refused only when a processor aborted the batch first, past its commit_by.
           if ((await store.settleBatch(batch.id, 'COMMITTED')) !== 'COMMITTED') throw new DependencyUnavailableError('task store');
         });
@@ -209,7 +211,13 @@ export function createTaskService({
         // A commit whose answer was lost may have been applied: the first verdict stands either way,
         // and the answer must be the one the store holds, so the abort is tried until it is known.
         const verdict = await settleUntilKnown(batch.id);
-        if (verdict !== 'COMMITTED') {
+        if (verdict === undefined && commitSent) {
+          // Neither answer came back: the commit may have landed, and its tasks may be running, so a
+          // 503 (none of it runs) could be false. A 202 stays true either way: every task is stored
+          // and queued, and runs if the commit landed; if not, a processor aborts the batch past
+          // its commit_by and each task ends FAILED (BATCH_NOT_ACCEPTED), which its GET shows.
+          logger.warn('A batch was answered 202 without its verdict: its tasks run if the commit landed, else they end FAILED', { batch_id: batch.id, error: submitError });
+        } else if (verdict !== 'COMMITTED') {
           // The marking leaves time for the hand-off below: under load it is the marking that runs out of it.
           const marked = await withReserve(HANDOFF_RESERVE_MS, () => Promise.all(tasks.map((task) => markFailed(task.task_id, BATCH_NOT_ACCEPTED))));
           const unmarked = tasks.filter((_, index) => !marked[index]);

@@ -128,6 +128,32 @@ describe('POST /api/tasks/batch', () => {
     expect(body.tasks.every((t: { task_id: string }) => store.items.get(t.task_id)!.task.status === 'PENDING')).toBe(true);
   });
 
+  it('answers 202 when its commit was sent and no verdict comes back: a 503 would be false if the commit landed', async () => {
+    const { post, store } = setup();
+    const settle = store.settleBatch.bind(store);
+    // The commit lands and its answer is lost; the store then answers nothing more about the batch.
+    store.settleBatch = async (batchId, verdict) => {
+      if (verdict === 'COMMITTED') await settle(batchId, verdict);
+      throw new DependencyUnavailableError('task store');
+    };
+    const { status, body } = await post({ tasks: [task(0), task(1)] });
+    expect(status).toBe(202);
+    const [batchId] = [...store.batches.keys()];
+    expect(store.batches.get(batchId!)).toBe('COMMITTED');
+    expect(body.tasks.every((t: { task_id: string }) => store.items.get(t.task_id)!.task.status === 'PENDING')).toBe(true);
+  });
+
+  it('answers 503 when the store fails before the commit is sent, however the abort fares: nobody else commits', async () => {
+    const { post, store } = setup();
+    store.createMany = async () => {
+      throw new DependencyUnavailableError('task store');
+    };
+    store.settleBatch = async () => {
+      throw new DependencyUnavailableError('task store');
+    };
+    expect((await post({ tasks: [task(0)] })).status).toBe(503);
+  });
+
   it('answers 503 and aborts the batch when the commit is refused: a processor aborted it first', async () => {
     const { post, store } = setup();
     const settle = store.settleBatch.bind(store);
