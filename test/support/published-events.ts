@@ -31,7 +31,8 @@ export async function startEventTap(): Promise<EventTap> {
   }
   const busName = process.env.TASK_EVENT_BUS_NAME!;
   const events = new EventBridgeClient({});
-  const sqs = new SQSClient({});
+  // The queue URL LocalStack answers names a host of its own; the endpoint reaches the queue by its path (as lib/aws/clients.ts).
+  const sqs = new SQSClient({ useQueueUrlAsEndpoint: false });
   const name = `test-tap-${randomUUID().slice(0, 8)}`;
   const { QueueUrl } = await sqs.send(new CreateQueueCommand({ QueueName: name }));
   const { Attributes } = await sqs.send(new GetQueueAttributesCommand({ QueueUrl, AttributeNames: ['QueueArn'] }));
