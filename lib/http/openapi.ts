@@ -24,6 +24,7 @@ import {
 import { serviceKinds } from '#lib/kinds';
 import { DEFAULT_KIND, type KindRegistry } from '#lib/tasks/kind';
 import { ERROR_CODES } from './errors';
+import { CompletionEventSchema } from '#lib/tasks/completion-events';
 
 /**
  * The OpenAPI 3 document, generated (zod's own `toJSONSchema`) from the same zod schemas the
@@ -99,6 +100,12 @@ function componentSchemas(kinds: KindRegistry): Record<string, JsonSchema> {
         RetriedTask: RetriedTaskSchema,
         RedriveResult: RedriveResultSchema,
         BulkCancelResult: BulkCancelResultSchema,
+        CompletionEvent: CompletionEventSchema.meta({
+          description:
+            "The body POSTed to a task's callback_url when it ends, signed: X-Task-Signature is `v1=` and the hex HMAC-SHA256 of `<X-Task-Timestamp>.<body>` " +
+            "with the stage's secret; X-Task-Event-Id is its event_id. The same object is the `detail` of the event on the stack's EventBridge bus " +
+            '(source `task-service`, detail-type `Task Completed`, `Task Failed` or `Task Canceled`).',
+        }),
       },
       'output',
     ),

@@ -88,7 +88,7 @@ export const SubmitTaskSchema = z.strictObject({
     .optional()
     .meta({
       description:
-        'Called with a signed POST of the completion event when the task ends (X-Task-Signature, X-Task-Timestamp); ' +
+        'Called with a signed POST of the completion event (schema CompletionEvent) when the task ends (X-Task-Signature, X-Task-Timestamp); ' +
         'its host must be allowed by the stage (CALLBACK_ALLOWED_HOSTS), and private or link-local addresses are refused.',
     }),
 });

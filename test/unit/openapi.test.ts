@@ -14,6 +14,7 @@ import { handler as openApi } from '#functions/openapi';
 import { assets, page } from '#functions/docs';
 import { MAX_BODY_BYTES } from '#lib/handlers/api';
 import { openApiDocument } from '#lib/http/openapi';
+import { CompletionEventSchema } from '#lib/tasks/completion-events';
 import { createTaskService } from '#lib/tasks/service';
 import { InMemoryActivityLog, InMemoryTaskQueue, InMemoryTaskStore, ManualClock, silentLogger } from '../support/fakes';
 import { apiEvent, jsonPost, lambdaContext } from '../support/events';
@@ -187,6 +188,16 @@ describe('the failure-path parts of the document', () => {
     const unavailable = Object.values(document.paths).flatMap((operations) => Object.values(operations).flatMap((operation) => operation.responses['503'] ?? []));
     expect(unavailable.length).toBeGreaterThan(0);
     for (const response of unavailable) expect(response.headers).toHaveProperty('Retry-After');
+  });
+});
+
+describe('the completion event in the document', () => {
+  it('is a component with every field of the event, each required (a null says absent)', () => {
+    const document = openApiDocument() as unknown as { components: { schemas: Record<string, { properties?: Record<string, unknown>; required?: string[] }> } };
+    const event = document.components.schemas.CompletionEvent;
+    const fields = Object.keys(CompletionEventSchema.shape);
+    expect(Object.keys(event?.properties ?? {})).toEqual(fields);
+    expect([...(event?.required ?? [])].sort()).toEqual([...fields].sort());
   });
 });
 
