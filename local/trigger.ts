@@ -1,4 +1,5 @@
 import {
+  ChangeMessageVisibilityBatchCommand,
   DeleteMessageBatchCommand,
   ReceiveMessageCommand,
   SendMessageBatchCommand,
@@ -40,8 +41,14 @@ export interface QueueTrigger {
   stop(): Promise<void>;
 }
 
-/** How long an idle trigger with no batching window waits between empty polls. */
-const IDLE_POLL_MS = 1_000;
+/** How long a failed receive waits before the next. */
+const RETRY_POLL_MS = 1_000;
+/**
+ * How long one receive waits for the first message of a batch (a long poll, as Lambda's pollers
+ * make): the emulator answers it the moment one message is there. Under the SDK clients' 3 s
+ * request timeout (lib/aws/clients.ts), so an idle queue costs one receive per 2 s.
+ */
+const FIRST_MESSAGE_WAIT_SECONDS = 2;
 
 export function toSqsRecord(message: Message, queueArn: string, region: string): SQSRecord {
   const attributes = message.Attributes ?? {};
@@ -77,14 +84,16 @@ export function toSqsRecord(message: Message, queueArn: string, region: string):
  * queue through the queue's redrive policy. A failed invocation leaves the whole batch, as on AWS.
  *
  * One poller rather than one per concurrent batch: the emulator answers a receive at once when it
- * can fill the batch, so one poller keeps up with a backlog, and an idle queue costs one receive
- * per second instead of one per slot.
+ * can fill the batch, so one poller keeps up with a backlog, and an idle queue costs one long poll
+ * every 2 s instead of one per slot. With no batching window a message on an idle queue is
+ * delivered the moment it arrives, as on AWS (until this poller long-polled, it paused a second
+ * between empty receives, and a high-priority task waited up to that second).
  */
 export function startQueueTrigger(options: QueueTriggerOptions): QueueTrigger {
   const stopping = new AbortController();
   const inFlight = new Set<Promise<void>>();
   let paused: { resumed: Promise<void>; resume: () => void } | undefined;
-  const pause = () => sleep(IDLE_POLL_MS, undefined, { signal: stopping.signal }).catch(() => undefined);
+  const pause = () => sleep(RETRY_POLL_MS, undefined, { signal: stopping.signal }).catch(() => undefined);
   const report = (error: unknown) => {
     if (!stopping.signal.aborted) options.onError?.(error instanceof Error ? error : new Error(String(error)));
   };
@@ -140,6 +149,44 @@ export function startQueueTrigger(options: QueueTriggerOptions): QueueTrigger {
     if (done.length > 0) await deleteAll(done);
   }
 
+  const receive = async (maxMessages: number, waitSeconds: number): Promise<Message[]> => {
+    const response = await options.sqs.send(
+      new ReceiveMessageCommand({
+        QueueUrl: options.queueUrl,
+        MaxNumberOfMessages: maxMessages,
+        // The emulator answers before WaitTimeSeconds only once it can fill MaxNumberOfMessages.
+        WaitTimeSeconds: waitSeconds,
+        // ApproximateReceiveCount is what the processor's backoff reads; the emulator answers only the older AttributeNames.
+        AttributeNames: ['All'],
+        MessageSystemAttributeNames: ['All'],
+        MessageAttributeNames: ['All'],
+      }),
+      { abortSignal: stopping.signal },
+    );
+    return response.Messages ?? [];
+  };
+
+  /** Makes messages received while pausing visible again at once: a paused trigger delivers nothing, and they cost no receive. */
+  const release = async (messages: Message[]) => {
+    await options.sqs.send(
+      new ChangeMessageVisibilityBatchCommand({
+        QueueUrl: options.queueUrl,
+        Entries: messages.map((message, index) => ({ Id: String(index), ReceiptHandle: message.ReceiptHandle!, VisibilityTimeout: 0 })),
+      }),
+    );
+  };
+
+  /**
+   * One batch as Lambda's event source mapping gathers it: a long poll until the first message is
+   * there, then the rest of the batch, either what is there now (no batching window: the batch
+   * starts at once) or what arrives until the batch is full or the window has passed since.
+   */
+  async function receiveBatch(): Promise<Message[]> {
+    const first = await receive(1, FIRST_MESSAGE_WAIT_SECONDS);
+    if (first.length === 0 || options.batchSize === 1) return first;
+    return [...first, ...(await receive(options.batchSize - 1, options.batchingWindowSeconds))];
+  }
+
   async function poll(): Promise<void> {
     while (!stopping.signal.aborted) {
       if (paused) {
@@ -152,29 +199,19 @@ export function startQueueTrigger(options: QueueTriggerOptions): QueueTrigger {
       }
       let messages: Message[];
       try {
-        const response = await options.sqs.send(
-          new ReceiveMessageCommand({
-            QueueUrl: options.queueUrl,
-            MaxNumberOfMessages: options.batchSize,
-            // The emulator waits all of WaitTimeSeconds unless it can fill the batch: that is the batching window.
-            WaitTimeSeconds: options.batchingWindowSeconds,
-            // ApproximateReceiveCount is what the processor's backoff reads; the emulator answers only the older AttributeNames.
-            AttributeNames: ['All'],
-            MessageSystemAttributeNames: ['All'],
-            MessageAttributeNames: ['All'],
-          }),
-          { abortSignal: stopping.signal },
-        );
-        messages = await applyRedrive(response.Messages ?? []);
+        messages = await receiveBatch();
+        // Paused while the poll waited: nothing is delivered until resumed.
+        if (paused && messages.length > 0) {
+          await release(messages);
+          continue;
+        }
+        messages = await applyRedrive(messages);
       } catch (error) {
         report(error);
         await pause();
         continue;
       }
-      if (messages.length === 0) {
-        if (options.batchingWindowSeconds === 0) await pause();
-        continue;
-      }
+      if (messages.length === 0) continue;
       const batch: Promise<void> = settle(messages)
         .catch(report)
         .finally(() => inFlight.delete(batch));
