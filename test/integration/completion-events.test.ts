@@ -1,6 +1,6 @@
 import { randomUUID } from 'node:crypto';
-import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
+import { clientLosingFirstAnswer } from '../support/lost-answer';
 import { createDocumentClient } from '#lib/aws/clients';
 import { DynamoDbTaskStore } from '#lib/aws/dynamodb-task-store';
 import { createCompletionNotifier, type CompletionEvent } from '#lib/tasks/completion-events';
@@ -88,19 +88,10 @@ describe('the unpublished mark on DynamoDB Local', () => {
   });
   it('takes one attempt for a begin whose answer was lost and that the SDK sent again', async () => {
     const id = await seed({ callback_url: 'https://hooks.example.com/t' });
-    const base = new DynamoDBClient({});
-    let lost = 0;
-    base.middlewareStack.add(
-      (next) => async (args) => {
-        const output = await next(args);
-        if (lost++ === 0) throw Object.assign(new Error('answer lost'), { name: 'TimeoutError' });
-        return output;
-      },
-      { step: 'deserialize', name: 'loseTheFirstAnswer' },
-    );
+    const { client: base, answers } = clientLosingFirstAnswer();
     const flaky = new DynamoDbTaskStore(DynamoDBDocumentClient.from(base), own.tableName);
     expect(await flaky.beginCallbackAttempt(id, at(1_000), 3)).toBe(1);
-    expect(lost).toBe(2);
+    expect(answers()).toBe(2);
     expect((await own.store.get(id))?.callback_attempts).toHaveLength(1);
     base.destroy();
   });

@@ -1,6 +1,6 @@
 import { randomUUID } from 'node:crypto';
-import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
+import { clientLosingFirstAnswer } from '../support/lost-answer';
 import { GetCommand } from '@aws-sdk/lib-dynamodb';
 import { createDocumentClient } from '#lib/aws/clients';
 import { DynamoDbTaskStore } from '#lib/aws/dynamodb-task-store';
@@ -157,20 +157,11 @@ describe('DynamoDbTaskStore against DynamoDB Local', () => {
   });
 
   it('takes a write the SDK retried after its answer was lost as applied, not as refused by its own first attempt', async () => {
-    const base = new DynamoDBClient({});
-    let lost = 0;
-    base.middlewareStack.add(
-      (next) => async (args) => {
-        const output = await next(args);
-        if (lost++ === 0) throw Object.assign(new Error('answer lost'), { name: 'TimeoutError' });
-        return output;
-      },
-      { step: 'deserialize', name: 'loseTheFirstAnswer' },
-    );
+    const { client: base, answers } = clientLosingFirstAnswer();
     const flaky = new DynamoDbTaskStore(DynamoDBDocumentClient.from(base), tableName);
     const id = await taskIn('PENDING');
     const claimed = await flaky.transition(id, change('PROCESSING'));
-    expect(lost).toBe(2);
+    expect(answers()).toBe(2);
     expect(claimed).toMatchObject({ applied: true, task: { status: 'PROCESSING', attempts: 1 } });
     base.destroy();
   });
