@@ -18,6 +18,14 @@
  * instance's initialisation (serverless-offline loads the module before it starts the clock, as
  * Lambda's init phase has its own limit): test/integration/lambda-instances.test.ts shows both.
  *
+ * A reload (serverless-esbuild rebuilds a changed file and spawns `offline:functionsUpdated`, on
+ * which serverless-offline stops every instance, busy or not) waits for the running invocations to
+ * finish, as a Lambda deployment lets them finish on the old code, and holds new ones until the
+ * instances are gone: they start on the new code. Without that, an instance stopped under an
+ * invocation never answers it, and its slot is never freed: a few reloads with tasks in flight and
+ * a function takes no more invocations. An invocation still running after the longest function
+ * timeout is failed when its instance stops, so its slot is freed all the same.
+ *
  * Settings, from serverless.yml's `custom.localInstances`: `maxInstances` (default 4) for every
  * function, `<functionKey>` for one; the environment's LOCAL_MAX_INSTANCES_<functionKey> wins (the
  * stack sets a queue-triggered function's to its trigger's concurrency).
@@ -29,15 +37,22 @@
  */
 const WRAPPED = Symbol.for('task-service.local-instances');
 
-/** A counting semaphore whose waiters are served in arrival order. */
+/** A counting semaphore whose waiters are served in arrival order, and that can be closed while its holders finish. */
 class Slots {
   constructor(size) {
+    this.size = size;
     this.free = size;
     this.waiting = [];
+    this.closed = false;
+    this.whenAllFree = [];
+  }
+
+  get held() {
+    return this.size - this.free;
   }
 
   async acquire() {
-    if (this.free > 0) {
+    if (!this.closed && this.free > 0) {
       this.free -= 1;
       return;
     }
@@ -45,9 +60,63 @@ class Slots {
   }
 
   release() {
-    const next = this.waiting.shift();
-    if (next) next();
-    else this.free += 1;
+    const next = this.closed ? undefined : this.waiting.shift();
+    if (next) return next();
+    this.free += 1;
+    if (this.free === this.size) this.whenAllFree.splice(0).forEach((resolve) => resolve());
+  }
+
+  /** Hands out no slot until `open()`; resolves once every held slot is released. */
+  close() {
+    this.closed = true;
+    return this.free === this.size ? Promise.resolve() : new Promise((resolve) => this.whenAllFree.push(resolve));
+  }
+
+  open() {
+    this.closed = false;
+    while (this.free > 0 && this.waiting.length > 0) {
+      this.free -= 1;
+      this.waiting.shift()();
+    }
+  }
+}
+
+const STOPPED = Symbol('task-service.local-instances.stopped');
+
+/**
+ * Settles when serverless-offline stops `instance` (its `cleanup()`): what an invocation running on
+ * it is raced against, since a stopped worker thread never answers.
+ */
+function whenStopped(instance) {
+  if (!instance[STOPPED]) {
+    const listeners = new Set();
+    const cleanup = instance.cleanup.bind(instance);
+    instance.cleanup = () => {
+      listeners.forEach((listener) => listener());
+      return cleanup();
+    };
+    instance[STOPPED] = listeners;
+  }
+  const listeners = instance[STOPPED];
+  let listener;
+  const stopped = new Promise((resolve) => {
+    listener = resolve;
+    listeners.add(listener);
+  });
+  return { stopped, forget: () => listeners.delete(listener) };
+}
+
+async function runUntilStopped(instance, functionKey) {
+  const { stopped, forget } = whenStopped(instance);
+  try {
+    return await Promise.race([
+      instance.runHandler(),
+      stopped.then(() => {
+        throw new Error(`${functionKey}: its instance was stopped during the invocation (the code was reloaded)`);
+      }),
+    ]);
+  } finally {
+    forget();
   }
 }
 
@@ -91,20 +160,45 @@ function limitFor(serverless, functionKey) {
 class LocalLambdaInstances {
   constructor(serverless) {
     this.serverless = serverless;
-    this.hooks = { 'before:offline:start:init': () => this.install() };
+    this.slotsByFunction = new Map();
+    this.reloading = false;
+    this.hooks = {
+      'before:offline:start:init': () => this.install(),
+      'before:offline:functionsUpdated:cleanup': () => this.finishRunningInvocations(),
+      'after:offline:functionsUpdated:cleanup': () => {
+        this.reloading = false;
+        this.slotsByFunction.forEach((slots) => slots.open());
+      },
+    };
+  }
+
+  /** Before serverless-offline stops every instance for a reload: no new invocation starts, and the running ones end (at most the longest function timeout). */
+  async finishRunningInvocations() {
+    this.reloading = true;
+    const running = [...this.slotsByFunction.values()].reduce((sum, slots) => sum + slots.held, 0);
+    const drained = Promise.all([...this.slotsByFunction.values()].map((slots) => slots.close()));
+    if (running === 0) return;
+    const timeouts = Object.values(this.serverless.service.functions ?? {}).map((definition) => Number(definition.timeout ?? 6));
+    const longestMs = (Math.max(this.serverless.service.provider?.timeout ?? 6, ...timeouts) + 5) * 1000;
+    console.log(`Code changed: reloading once ${running} running invocation${running === 1 ? '' : 's'} finish${running === 1 ? 'es' : ''}`);
+    let timer;
+    await Promise.race([drained, new Promise((resolve) => (timer = setTimeout(resolve, longestMs)))]);
+    clearTimeout(timer);
   }
 
   async install() {
     const { default: Lambda } = await import('serverless-offline/lambda');
     if (Lambda.prototype[WRAPPED]) return;
+    const isReloading = () => this.reloading;
     const serverless = this.serverless;
     const originalGet = Lambda.prototype.get;
-    const slotsByFunction = new Map();
+    const slotsByFunction = this.slotsByFunction;
 
     Lambda.prototype.get = function get(functionKey) {
       let slots = slotsByFunction.get(functionKey);
       if (!slots) {
         slots = new Slots(limitFor(serverless, functionKey));
+        if (isReloading()) slots.close();
         slotsByFunction.set(functionKey, slots);
       }
       // With a slot held, the pool has an idle instance or may start one: never more than the limit.
@@ -112,7 +206,7 @@ class LocalLambdaInstances {
         const instance = originalGet.call(this, functionKey);
         if (clientContext !== undefined) instance.setClientContext(clientContext);
         instance.setEvent(event);
-        return instance.runHandler();
+        return runUntilStopped(instance, functionKey);
       };
       return new PendingInvocation(take, slots);
     };

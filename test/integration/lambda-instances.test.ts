@@ -1,4 +1,7 @@
+import { existsSync, mkdtempSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { setTimeout as sleep } from 'node:timers/promises';
 import { LambdaClient } from '@aws-sdk/client-lambda';
 import { freePort, startProcess, waitUntilReady, type ManagedProcess } from '../../local/processes';
 import { invokeFunction } from '../../local/embedded-stack';
@@ -11,7 +14,8 @@ import { LOCAL_CREDENTIALS, LOCAL_REGION } from '../../local/emulators';
  * (timeout 10 s, 3 s of initialisation, at most 2 instances) with those same settings and checks
  * Lambda's instance model: overlapping invocations get instances of their own (module state never
  * shared), an idle instance is reused, no more instances run than the limit (the others wait), and
- * an instance's initialisation does not count against its first invocation's time.
+ * an instance's initialisation does not count against its first invocation's time; and when the
+ * code is reloaded (serverless-esbuild rebuilds a changed file), a running invocation finishes.
  */
 const fixture = join(__dirname, '..', 'fixtures', 'lambda-instances');
 const TIMEOUT_MS = 10_000;
@@ -19,12 +23,21 @@ const INIT_MS = 3_000;
 let offline: ManagedProcess;
 let lambda: LambdaClient;
 let firstAnswer: ProbeAnswer;
+const outputLines: string[] = [];
 
 interface ProbeAnswer {
   instance: string;
   runningAtStart: number;
   invocations: number;
   remainingAtStart: number;
+}
+/** Polls until `condition` holds: no test here waits a fixed time for something to happen. */
+async function until(condition: () => boolean, what: string, timeoutMs = 20_000): Promise<void> {
+  const giveUpAt = Date.now() + timeoutMs;
+  while (!condition()) {
+    if (Date.now() > giveUpAt) throw new Error(`Still waiting for ${what} after ${timeoutMs} ms`);
+    await sleep(20);
+  }
 }
 const probe = (holdMs: number) => invokeFunction(lambda, 'lambda-instances-local-probe', { holdMs }) as Promise<ProbeAnswer>;
 
@@ -35,7 +48,7 @@ beforeAll(async () => {
     PORT: String(port),
     LAMBDA_PORT: String(lambdaPort),
     SLS_TELEMETRY_DISABLED: '1',
-  }, false, undefined, fixture);
+  }, false, (line) => outputLines.push(line), fixture);
   lambda = new LambdaClient({
     endpoint: `http://127.0.0.1:${lambdaPort}`,
     region: LOCAL_REGION,
@@ -78,4 +91,22 @@ describe('functions in the embedded stack', () => {
     // The wait is not the function's time: each starts with about its whole budget.
     expect(Math.min(...answers.map((answer) => answer.remainingAtStart))).toBeGreaterThan(TIMEOUT_MS - 1_000);
   });
+
+  it('let a running invocation finish when the code is reloaded, then serve the next one from a fresh instance', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'lambda-reload-'));
+    const started = join(dir, 'started');
+    const release = join(dir, 'release');
+    const running = invokeFunction(lambda, 'lambda-instances-local-probe', { startedFile: started, holdUntilFile: release }) as Promise<ProbeAnswer>;
+    await until(() => existsSync(started), 'the invocation to start');
+    offline.child.kill('SIGUSR2');
+    await until(() => outputLines.includes('reload requested'), 'the reload to be requested');
+    writeFileSync(release, '');
+    // Were its instance stopped under it, the invocation would never answer.
+    const answer = await Promise.race([running, sleep(15_000, undefined, { ref: false }).then(() => undefined)]);
+    expect(answer?.instance).toBeDefined();
+
+    const next = await probe(0);
+    expect(next.instance).not.toBe(answer!.instance);
+    expect(next.invocations).toBe(1);
+  }, 60_000);
 });
