@@ -1,7 +1,8 @@
 // The embedded stack, start to stop: about 280 lines because it wires six parts in order (three
 // emulators, the resources, serverless-offline, the triggers, the schedules) and undoes them in
 // reverse on any failure; each part lives in a module beside it (emulators, event-bus, resources, processes, trigger).
-import { appendFileSync } from 'node:fs';
+import { appendFileSync, rmSync } from 'node:fs';
+import { join } from 'node:path';
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { InvokeCommand, LambdaClient } from '@aws-sdk/client-lambda';
 import { SQSClient } from '@aws-sdk/client-sqs';
@@ -200,6 +201,7 @@ export async function startEmbeddedStack(options: EmbeddedStackOptions = {}): Pr
     const concurrencyOf = (trigger: ServiceDefinition['triggers'][number]) =>
       Math.min(options.maxConcurrency ?? DEFAULT_TRIGGER_CONCURRENCY, trigger.maximumConcurrency ?? Infinity);
     const instanceLimits = Object.fromEntries(definition.triggers.map((trigger) => [`LOCAL_MAX_INSTANCES_${trigger.functionKey}`, String(concurrencyOf(trigger))]));
+    const bundleFolder = `.esbuild-offline/${apiPort}`;
     const offline: ManagedProcess = startProcess(
       process.execPath,
       // Every Lambda instance is a V8 isolate in this one process, each with a young generation that
@@ -215,7 +217,7 @@ export async function startEmbeddedStack(options: EmbeddedStackOptions = {}): Pr
         PORT: String(apiPort),
         LAMBDA_PORT: String(lambdaPort),
         SLS_TELEMETRY_DISABLED: '1',
-        ESBUILD_WORK_FOLDER: `.esbuild-offline/${apiPort}`,
+        ESBUILD_WORK_FOLDER: bundleFolder,
         ...(options.workMs === undefined ? {} : { TASK_WORK_MS: String(options.workMs) }),
         ...(options.retryBaseDelaySeconds === undefined ? {} : { RETRY_BASE_DELAY_SECONDS: String(options.retryBaseDelaySeconds) }),
         ...(options.cancelPollMs === undefined ? {} : { CANCEL_POLL_MS: String(options.cancelPollMs) }),
@@ -235,6 +237,8 @@ export async function startEmbeddedStack(options: EmbeddedStackOptions = {}): Pr
             appendFileSync(options.logFile!, `${line}\n`);
           },
     );
+    // This stack's bundles (about 130 MB) go once serverless-offline has stopped: every start builds its own.
+    stops.push(async () => rmSync(join(projectRoot, bundleFolder), { recursive: true, force: true }));
     stops.push(() => offline.stop());
     const apiUrl = `http://127.0.0.1:${apiPort}/api`;
     await waitUntilReady(
