@@ -50,8 +50,10 @@ export interface CostInputs {
  * Per million tasks. DynamoDB write units: each item write is one unit (items are under 1 KB),
  * plus the three list indexes: one unit each on insert, and two on `by-status` (the old key's delete,
  * the new key's put) per status change; the keys of `by-created` and `by-kind` never change. The
- * final write's `by-unpublished` entry and its removal (the completion event's mark) are two more,
- * as the removal's own UpdateItem counts them. Reads: the cancel polls are modelled, not counted, because on AWS each
+ * completion event's mark is three more per task that ends: the final write's `by-unpublished`
+ * entry, the PartiQL UPDATE that clears it (25 to a `BatchExecuteStatement`, so the calls counted
+ * say nothing of the units) and the entry's removal. EventBridge bills each event, ten to a
+ * `PutEvents`: one per task that ends. Reads: the cancel polls are modelled, not counted, because on AWS each
  * container polls for its own batch while the embedded stack runs every batch in one process and
  * shares one poll: a task is polled every `cancelPollMs` of its work, an eventually consistent
  * half unit each. The rare list and sweeper queries are left out.
@@ -64,14 +66,14 @@ export function projectCost({ byOperation, workMs, cancelPollMs }: CostInputs) {
   const sends = byOperation['SQS.SendMessageBatch'] ?? 0;
   const itemWrites = op('PutItem') + op('UpdateItem') + op('DeleteItem') + 2 * op('TransactWriteItems') + (API_BATCH_SIZE / 4) * op('BatchWriteItem');
   const indexWrites = 3 + 2 * op('UpdateItem');
+  const eventMarkWrites = 3;
   const cancelPollReads = Math.ceil(workMs / cancelPollMs) * 0.5;
   const million = 1_000_000;
   const common = {
     lambdaCompute: (million * PROCESSOR_MEMORY_GB * (workMs / 1000 + 0.1)) / BATCH_SIZE * PRICES.lambdaArmPerGbSecond,
-    dynamoDbWrites: (itemWrites + indexWrites) * PRICES.dynamoDbPerMillionWriteUnits,
+    dynamoDbWrites: (itemWrites + indexWrites + eventMarkWrites) * PRICES.dynamoDbPerMillionWriteUnits,
     dynamoDbReads: cancelPollReads * PRICES.dynamoDbPerMillionReadUnits,
-    // One entry per final status (a call carries one here: each writer publishes its own task's).
-    eventBridge: (byOperation['EventBridge.PutEvents'] ?? 0) * PRICES.eventBridgePerMillionEvents,
+    eventBridge: PRICES.eventBridgePerMillionEvents,
   };
   return {
     batch: breakdown({

@@ -3,6 +3,7 @@
 import { ConditionalCheckFailedException, DescribeTableCommand, TransactionCanceledException } from '@aws-sdk/client-dynamodb';
 import { randomUUID } from 'node:crypto';
 import {
+  BatchExecuteStatementCommand,
   BatchGetCommand,
   BatchWriteCommand,
   DeleteCommand,
@@ -46,6 +47,8 @@ import type { IdempotencyRecord, ListQuery, StalePosition, StatusChange, TaskPag
 /** BatchWriteItem takes at most 25 requests, BatchGetItem 100 keys. */
 const BATCH_WRITE_LIMIT = 25;
 const BATCH_GET_LIMIT = 100;
+/** Statements one PartiQL BatchExecuteStatement takes. */
+const STATEMENT_BATCH_LIMIT = 25;
 /** How many of a count's partition queries run at once. */
 const COUNT_QUERIES_AT_ONCE = 16;
 /** How long a batch's verdict is kept: past the longest a task of it can be held (a year) and its messages then live (retries, dead letters). */
@@ -495,11 +498,20 @@ export class DynamoDbTaskStore implements TaskStore {
   }
 
   async markPublished(taskIds: string[]): Promise<void> {
-    // A condition, so that the REMOVE never creates an item for a task that is gone.
-    await Promise.all(
-      taskIds.map((taskId) =>
-        this.updateIf(taskId, { UpdateExpression: 'REMOVE event_shard, event_key', ConditionExpression: 'attribute_exists(task_id)', ExpressionAttributeValues: {} }),
-      ),
+    // PartiQL's batch: 25 conditional updates in one call where UpdateItem takes one (BatchWriteItem
+    // has no conditions), each billed as its own write. An UPDATE never creates the item it names: a
+    // task that is gone (expired) answers ConditionalCheckFailed, which leaves nothing to do.
+    const statement = `UPDATE "${this.tableName}" REMOVE event_shard REMOVE event_key WHERE task_id = ?`;
+    await sendChunks(chunks(taskIds, STATEMENT_BATCH_LIMIT), (chunk) =>
+      sendUntilDone('task store', chunk, async (ids) => {
+        const { Responses = [] } = await callDependency('task store', () =>
+          this.client.send(new BatchExecuteStatementCommand({ Statements: ids.map((taskId) => ({ Statement: statement, Parameters: [taskId] })) })),
+        );
+        return ids.filter((_, index) => {
+          const code = Responses[index]?.Error?.Code;
+          return code !== undefined && code !== 'ConditionalCheckFailed';
+        });
+      }),
     );
   }
 

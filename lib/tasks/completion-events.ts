@@ -101,14 +101,34 @@ export function createCompletionNotifier({ store, bus, callbacks, clock, logger,
     await store.markPublished(ended.map(({ task }) => task.task_id));
   }
 
+  /**
+   * The tasks whose final writes answered in this turn of the event loop, published together when it
+   * ends: one PutEvents per ten events and one clearing call per 25 marks instead of a call of each
+   * per task. A lone completion waits for nothing (the turn ends at once); many at once, as a batch of
+   * a hundred tasks ending together, share calls in proportion to how many answered meanwhile.
+   */
+  let gathering: { ended: EndedTask[]; published: Promise<void> } | undefined;
+
   return {
     /** Right after a final write: publishes its event. A failure is logged, not thrown: the write stands, and the relay publishes later. */
-    async notify(task: TaskSummary, endedAt: string): Promise<void> {
-      try {
-        await publish([{ task, endedAt }]);
-      } catch (error) {
-        logger.warn('Completion event not published now; the relay publishes it', { task_id: task.task_id, error: error as Error });
+    notify(task: TaskSummary, endedAt: string): Promise<void> {
+      if (!gathering) {
+        const ended: EndedTask[] = [];
+        const published = new Promise<void>((resolve) => setImmediate(resolve))
+          .then(() => {
+            gathering = undefined;
+            return publish(ended);
+          })
+          .catch((error: unknown) => {
+            logger.warn('Completion events not published now; the relay publishes them', {
+              task_ids: ended.slice(0, 50).map(({ task: { task_id } }) => task_id),
+              error: error as Error,
+            });
+          });
+        gathering = { ended, published };
       }
+      gathering.ended.push({ task, endedAt });
+      return gathering.published;
     },
 
     /** The relay's run: publishes the events that writers left unpublished. */

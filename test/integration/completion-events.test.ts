@@ -40,10 +40,21 @@ describe('the unpublished mark on DynamoDB Local', () => {
     // Only those marked before the bound, oldest first, at most the limit.
     expect(await own.store.findUnpublished(at(2_500), 10)).toEqual([{ taskId: canceled, endedAt: at(2_000).toISOString() }]);
     expect(await own.store.findUnpublished(at(60_000), 1)).toHaveLength(1);
-    await own.store.markPublished([canceled, failed, randomUUID()]);
+    const missing = randomUUID();
+    await own.store.markPublished([canceled, failed, missing]);
     expect(await own.store.findUnpublished(at(60_000), 10)).toEqual([]);
     // Clearing the mark of a task that is not there creates nothing.
-    expect(await own.store.getSummaries([randomUUID()])).toEqual([]);
+    expect(await own.store.getSummaries([missing])).toEqual([]);
+  });
+
+  it('is cleared for any number of tasks at once, 25 to a call, and only the mark', async () => {
+    const ids = await Promise.all(Array.from({ length: 60 }, () => seed()));
+    await Promise.all(ids.map((id, n) => own.store.transition(id, { to: 'CANCELED', at: at(6_000 + n) })));
+    expect(await own.store.findUnpublished(at(60_000), 100)).toHaveLength(60);
+    await own.store.markPublished(ids);
+    expect(await own.store.findUnpublished(at(60_000), 100)).toEqual([]);
+    const summaries = await own.store.getSummaries(ids);
+    expect(summaries.map((task) => [task.task_id, task.status]).sort()).toEqual(ids.map((id) => [id, 'CANCELED']).sort());
   });
 
   it('is what the relay publishes from, once', async () => {

@@ -88,8 +88,8 @@ describe('the packaged CloudFormation template (stage localstack)', () => {
   it('gives each function its own role, allowing only what it calls', () => {
     // What each function's store and queue calls send (lib/aws/): a payload or result kept in an item of
     // its own is read with BatchGetItem wherever a whole task is read (get, cancel, claim, retry).
-    // A function that makes a final write publishes its event and queues its callback (lib/tasks/completion-events.ts).
-    const publishes = ['events:PutEvents', 'sqs:SendMessage'];
+    // A function that makes a final write publishes its event, queues its callback and clears the event's mark (lib/tasks/completion-events.ts).
+    const publishes = ['dynamodb:PartiQLUpdate', 'events:PutEvents', 'sqs:SendMessage'];
     const expected: Record<string, string[]> = {
       SubmitTask: ['dynamodb:DeleteItem', 'dynamodb:GetItem', 'dynamodb:PutItem', 'dynamodb:UpdateItem', ...publishes],
       SubmitTaskBatch: ['dynamodb:BatchWriteItem', 'dynamodb:GetItem', 'dynamodb:PutItem', 'dynamodb:UpdateItem', ...publishes],
@@ -106,7 +106,7 @@ describe('the packaged CloudFormation template (stage localstack)', () => {
       FailDeadLetters: ['dynamodb:BatchGetItem', 'dynamodb:GetItem', 'dynamodb:UpdateItem', 'sqs:ChangeMessageVisibility', 'sqs:DeleteMessage', 'sqs:GetQueueAttributes', 'sqs:ReceiveMessage', ...publishes],
       RequeueStaleTasks: ['dynamodb:Query', 'dynamodb:UpdateItem', 'sqs:SendMessage'],
       DispatchDueTasks: ['dynamodb:Query', 'dynamodb:UpdateItem', 'sqs:SendMessage'],
-      PublishCompletionEvents: ['dynamodb:BatchGetItem', 'dynamodb:Query', 'dynamodb:UpdateItem', ...publishes],
+      PublishCompletionEvents: ['dynamodb:BatchGetItem', 'dynamodb:Query', ...publishes],
       DeliverCallbacks: ['dynamodb:UpdateItem', 'sqs:ChangeMessageVisibility', 'sqs:DeleteMessage', 'sqs:GetQueueAttributes', 'sqs:ReceiveMessage', 'ssm:GetParameter'],
     };
 
@@ -190,6 +190,10 @@ describe('the packaged API of a deployed stage (stage dev)', () => {
       const roleId = fn.Properties.Role['Fn::GetAtt'][0] as string;
       const actions = (deployed[roleId]!.Properties.Policies as Json[]).flatMap((p: Json) => p.PolicyDocument.Statement).flatMap((st: Json) => st.Action);
       expect({ id, actions }).toEqual({ id, actions: expect.arrayContaining(['xray:PutTraceSegments', 'xray:PutTelemetryRecords']) });
+      // The X-Ray SDK's automatic mode (its context carried across every promise) where it traces; where
+      // tracing is off (stage localstack here) it is kept in manual mode, with no async hook to pay for.
+      expect({ id, manual: fn.Properties.Environment.Variables.AWS_XRAY_MANUAL_MODE }).toEqual({ id, manual: '' });
+      expect({ id, manual: resources[id]!.Properties.Environment.Variables.AWS_XRAY_MANUAL_MODE }).toEqual({ id, manual: 'true' });
     }
   });
 });

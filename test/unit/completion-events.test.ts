@@ -10,8 +10,11 @@ function setup() {
   const clock = new ManualClock();
   const published: CompletionEvent[] = [];
   const deliveries: CallbackDelivery[] = [];
+  /** How many events each call to the bus carried. */
+  const calls: number[] = [];
   const bus = { down: false, publish: async (events: CompletionEvent[]) => {
     if (bus.down) throw new Error('EventBridge is unavailable');
+    calls.push(events.length);
     published.push(...events);
   } };
   const notifier = createCompletionNotifier({
@@ -27,7 +30,7 @@ function setup() {
     await store.create(newTask({ title: 't', description: 'd', metadata: {}, ...extra }, ID(n), clock.now()));
     return ID(n);
   };
-  return { store, clock, bus, published, deliveries, notifier, notifying, seed };
+  return { store, clock, bus, calls, published, deliveries, notifier, notifying, seed };
 }
 
 describe('completion events', () => {
@@ -47,6 +50,32 @@ describe('completion events', () => {
     expect(deliveries).toEqual([{ task_id: called, url: 'https://hooks.example.com/t', event: published[1] }]);
     // Both published: nothing is left for the relay.
     expect(await store.findUnpublished(new Date(clock.now().getTime() + 1), 10)).toEqual([]);
+  });
+
+  it('of tasks that end in the same turn of the event loop share one publish and one clearing of their marks; a later one has its own', async () => {
+    const { notifying, calls, published, seed, clock, store } = setup();
+    const ids = await Promise.all([7, 8, 9, 10].map((n) => seed(n)));
+    const clearings = jest.spyOn(store, 'markPublished');
+    const outcomes = await Promise.all(ids.slice(0, 3).map((id) => notifying.transition(id, { to: 'CANCELED', at: clock.now() })));
+    expect(outcomes.every((outcome) => outcome.applied)).toBe(true);
+    // Each caller's promise settled only once the shared publish had: its event is out when it returns.
+    expect(calls).toEqual([3]);
+    expect(clearings.mock.calls).toEqual([[ids.slice(0, 3)]]);
+    await notifying.transition(ids[3]!, { to: 'CANCELED', at: clock.now() });
+    expect(calls).toEqual([3, 1]);
+    expect(published.map((event) => event.task_id)).toEqual(ids);
+    expect(await store.findUnpublished(new Date(clock.now().getTime() + 1), 10)).toEqual([]);
+  });
+
+  it('that fail to publish together stay marked, every one of them, for the relay', async () => {
+    const { notifying, notifier, bus, published, seed, clock } = setup();
+    const ids = await Promise.all([11, 12].map((n) => seed(n)));
+    bus.down = true;
+    await Promise.all(ids.map((id) => notifying.transition(id, { to: 'CANCELED', at: clock.now() })));
+    bus.down = false;
+    clock.advance(61_000);
+    expect(await notifier.relayUnpublished()).toEqual({ published: 2 });
+    expect(published.map((event) => event.task_id).sort()).toEqual([...ids].sort());
   });
 
   it('tell of a task without its payload or result, and only of a final status', () => {

@@ -10,8 +10,8 @@ describe('the projected cost per million tasks', () => {
   };
   const cost = projectCost({ byOperation, workMs: 3000, cancelPollMs: 1000 });
 
-  it('counts a write unit per item written and the list indexes on top: 3 + (1 + 1 + 5) units', () => {
-    expect(cost.batch.dynamoDbWrites).toBeCloseTo(10 * PRICES.dynamoDbPerMillionWriteUnits);
+  it('counts a write unit per item written and the list indexes on top: 3 + (1 + 1 + 5) units, and 3 for the completion event\'s mark', () => {
+    expect(cost.batch.dynamoDbWrites).toBeCloseTo(13 * PRICES.dynamoDbPerMillionWriteUnits);
     expect(cost.listIndexes).toBeCloseTo(7 * PRICES.dynamoDbPerMillionWriteUnits);
   });
 
@@ -24,6 +24,11 @@ describe('the projected cost per million tasks', () => {
     expect(cost.single.sqs).toBeCloseTo(1.2 * PRICES.sqsPerMillionRequests);
     expect(cost.single.apiGateway).toBe(PRICES.apiGatewayRestPerMillionRequests);
     expect(cost.batch.apiGateway).toBeCloseTo(PRICES.apiGatewayRestPerMillionRequests / 100);
+  });
+
+  it('prices one completion event per task, however many a PutEvents carried', () => {
+    expect(cost.batch.eventBridge).toBe(PRICES.eventBridgePerMillionEvents);
+    expect(projectCost({ byOperation: { ...byOperation, 'EventBridge.PutEvents': 0.1 }, workMs: 3000, cancelPollMs: 1000 }).batch.eventBridge).toBe(PRICES.eventBridgePerMillionEvents);
   });
 
   it('adds up its parts', () => {
