@@ -102,19 +102,21 @@ export function createCompletionNotifier({ store, bus, callbacks, clock, logger,
   }
 
   /**
-   * The tasks whose final writes answered in this turn of the event loop, published together when it
-   * ends: one PutEvents per ten events and one clearing call per 25 marks instead of a call of each
-   * per task. A lone completion waits for nothing (the turn ends at once); many at once, as a batch of
-   * a hundred tasks ending together, share calls in proportion to how many answered meanwhile.
+   * Group commit: the tasks whose final writes answer while a publish is under way are published
+   * together once it is done (and once the turn of the event loop that ends it has run), with one
+   * PutEvents per ten events and one clearing call per 25 marks. A lone completion waits for nothing;
+   * under load the groups grow with the load, and a container has one publish in flight at a time.
    */
   let gathering: { ended: EndedTask[]; published: Promise<void> } | undefined;
+  let inFlight: Promise<void> = Promise.resolve();
 
   return {
     /** Right after a final write: publishes its event. A failure is logged, not thrown: the write stands, and the relay publishes later. */
     notify(task: TaskSummary, endedAt: string): Promise<void> {
       if (!gathering) {
         const ended: EndedTask[] = [];
-        const published = new Promise<void>((resolve) => setImmediate(resolve))
+        const published = inFlight
+          .then(() => new Promise<void>((resolve) => setImmediate(resolve)))
           .then(() => {
             gathering = undefined;
             return publish(ended);
@@ -126,6 +128,7 @@ export function createCompletionNotifier({ store, bus, callbacks, clock, logger,
             });
           });
         gathering = { ended, published };
+        inFlight = published;
       }
       gathering.ended.push({ task, endedAt });
       return gathering.published;

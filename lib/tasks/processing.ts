@@ -93,23 +93,37 @@ export function createTaskProcessor(deps: ProcessingDeps) {
 
   /** Verdicts never change: one read per batch per container, once known. */
   const verdicts = new Map<string, BatchVerdict>();
+  /** The reads under way, by batch: the tasks of one batch that an invocation starts together share one (and one wait for a commit). */
+  const lookups = new Map<string, Promise<BatchVerdict | undefined>>();
 
   /**
    * The verdict of a task's batch, waiting the moment a commit takes (the messages are sent before
    * it); a batch still without one after its commit_by is aborted here.
    */
   async function verdictOf(batch: BatchRef, taskId: string, invocation?: AbortSignal): Promise<BatchVerdict> {
+    const abortAfter = Date.parse(batch.commit_by) + BATCH_COMMIT_MARGIN_MS;
     const known = verdicts.get(batch.id);
     if (known) return known;
-    const abortAfter = Date.parse(batch.commit_by) + BATCH_COMMIT_MARGIN_MS;
+    let lookup = lookups.get(batch.id);
+    if (!lookup) {
+      lookup = awaitVerdict(batch.id, abortAfter, invocation).finally(() => lookups.delete(batch.id));
+      lookups.set(batch.id, lookup);
+    }
+    const verdict = await lookup;
+    if (verdict) return verdict;
+    throw new BatchPendingError(taskId, Math.max(1, Math.ceil((abortAfter - clock.now().getTime()) / 1000)));
+  }
+
+  /** The batch's verdict, or undefined when the invocation ran out of time waiting for one. */
+  async function awaitVerdict(batchId: string, abortAfter: number, invocation?: AbortSignal): Promise<BatchVerdict | undefined> {
     for (;;) {
-      let verdict = await store.batchVerdict(batch.id);
-      if (!verdict && clock.now().getTime() > abortAfter) verdict = await store.settleBatch(batch.id, 'ABORTED');
+      let verdict = await store.batchVerdict(batchId);
+      if (!verdict && clock.now().getTime() > abortAfter) verdict = await store.settleBatch(batchId, 'ABORTED');
       if (verdict) {
-        verdicts.set(batch.id, verdict);
+        verdicts.set(batchId, verdict);
         return verdict;
       }
-      if (invocation?.aborted) throw new BatchPendingError(taskId, Math.max(1, Math.ceil((abortAfter - clock.now().getTime()) / 1000)));
+      if (invocation?.aborted) return undefined;
       await sleep(BATCH_POLL_MS, undefined, invocation ? { signal: invocation } : {}).catch(() => undefined);
     }
   }

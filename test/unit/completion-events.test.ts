@@ -67,6 +67,34 @@ describe('completion events', () => {
     expect(await store.findUnpublished(new Date(clock.now().getTime() + 1), 10)).toEqual([]);
   });
 
+  it('of tasks that end while a publish is under way wait for it, then share the next one', async () => {
+    const { notifying, bus, calls, seed, clock } = setup();
+    const ids = await Promise.all([13, 14, 15, 16].map((n) => seed(n)));
+    let release = () => {};
+    let entered = () => {};
+    const held = new Promise<void>((resolve) => (entered = resolve));
+    const publish = bus.publish;
+    bus.publish = async (events) => {
+      if (calls.length === 0) {
+        entered();
+        await new Promise<void>((resolve) => (release = resolve));
+      }
+      return publish(events);
+    };
+    const first = notifying.transition(ids[0]!, { to: 'CANCELED', at: clock.now() });
+    await held;
+    // The first publish is held; three more tasks end meanwhile, in different turns.
+    const rest: Array<Promise<unknown>> = [];
+    for (const id of ids.slice(1)) {
+      rest.push(notifying.transition(id, { to: 'CANCELED', at: clock.now() }));
+      await new Promise((resolve) => setImmediate(resolve));
+    }
+    expect(calls).toEqual([]);
+    release();
+    await Promise.all([first, ...rest]);
+    expect(calls).toEqual([1, 3]);
+  });
+
   it('that fail to publish together stay marked, every one of them, for the relay', async () => {
     const { notifying, notifier, bus, published, seed, clock } = setup();
     const ids = await Promise.all([11, 12].map((n) => seed(n)));

@@ -257,6 +257,29 @@ describe('a task of a batch submit', () => {
     await expect(processor.process(batchMessage(id, batch))).resolves.toBe('completed');
   });
 
+  it('is read once for the tasks of one batch that an invocation starts together, while they wait for its commit too', async () => {
+    const { processor, seed, store, clock } = setup();
+    const batch = batchOf(clock);
+    const ids = await Promise.all([40, 41, 42, 43, 44].map((n) => seed(n)));
+    const reads = jest.spyOn(store, 'batchVerdict');
+    await store.settleBatch(batch.id, 'COMMITTED');
+    await expect(Promise.all(ids.map((id) => processor.process(batchMessage(id, batch))))).resolves.toEqual(ids.map(() => 'completed'));
+    expect(reads).toHaveBeenCalledTimes(1);
+
+    const waiting = { ...batch, id: ID(901) };
+    const later = await Promise.all([45, 46, 47].map((n) => seed(n)));
+    reads.mockClear();
+    let committed = false;
+    reads.mockImplementation(async () => {
+      if (committed) return 'COMMITTED';
+      committed = reads.mock.calls.length >= 2;
+      return undefined;
+    });
+    await expect(Promise.all(later.map((id) => processor.process(batchMessage(id, waiting))))).resolves.toEqual(later.map(() => 'completed'));
+    // One wait for the commit, polled for all three: read until it answered, three times in all.
+    expect(reads).toHaveBeenCalledTimes(3);
+  });
+
   it('waits the moment a commit takes, then runs', async () => {
     const { processor, seed, store, clock } = setup();
     const batch = batchOf(clock);
@@ -288,7 +311,14 @@ describe('a task of a batch submit', () => {
     const id = await seed(34);
     const outOfTime = new AbortController();
     setTimeout(() => outOfTime.abort(), 300);
-    await expect(processor.process(batchMessage(id, batchOf(clock)), outOfTime.signal)).rejects.toThrow(/not committed yet/);
+    const other = await seed(35);
+    const batch = batchOf(clock);
+    const outcomes = await Promise.allSettled([id, other].map((taskId) => processor.process(batchMessage(taskId, batch), outOfTime.signal)));
+    // Each task is told apart in its own error, though they waited on one read.
+    expect(outcomes.map((outcome) => (outcome as PromiseRejectedResult).reason?.message)).toEqual([
+      `The batch of task ${id} is not committed yet`,
+      `The batch of task ${other} is not committed yet`,
+    ]);
     expect(store.items.get(id)!.task).toMatchObject({ status: 'PENDING', attempts: 0 });
   });
 });
