@@ -91,10 +91,12 @@ export function createTaskProcessor(deps: ProcessingDeps) {
     return parsed.data;
   }
 
-  /** Verdicts never change: one read per batch per container, once known. */
-  const verdicts = new Map<string, BatchVerdict>();
-  /** The reads under way, by batch: the tasks of one batch that an invocation starts together share one (and one wait for a commit). */
-  const lookups = new Map<string, Promise<BatchVerdict | undefined>>();
+  /**
+   * Verdicts never change: one read per batch per container, shared by the tasks of the batch that
+   * wait for it together (and their wait for a commit). Only a verdict is kept; a wait that ran out
+   * of time or failed is begun afresh by the next task.
+   */
+  const verdicts = new Map<string, Promise<BatchVerdict | undefined>>();
 
   /**
    * The verdict of a task's batch, waiting the moment a commit takes (the messages are sent before
@@ -102,12 +104,14 @@ export function createTaskProcessor(deps: ProcessingDeps) {
    */
   async function verdictOf(batch: BatchRef, taskId: string, invocation?: AbortSignal): Promise<BatchVerdict> {
     const abortAfter = Date.parse(batch.commit_by) + BATCH_COMMIT_MARGIN_MS;
-    const known = verdicts.get(batch.id);
-    if (known) return known;
-    let lookup = lookups.get(batch.id);
+    let lookup = verdicts.get(batch.id);
     if (!lookup) {
-      lookup = awaitVerdict(batch.id, abortAfter, invocation).finally(() => lookups.delete(batch.id));
-      lookups.set(batch.id, lookup);
+      const begun = awaitVerdict(batch.id, abortAfter, invocation);
+      const forget = () => verdicts.get(batch.id) === begun && verdicts.delete(batch.id);
+      begun.then((verdict) => {
+        if (!verdict) forget();
+      }, forget);
+      verdicts.set(batch.id, (lookup = begun));
     }
     const verdict = await lookup;
     if (verdict) return verdict;
@@ -119,10 +123,7 @@ export function createTaskProcessor(deps: ProcessingDeps) {
     for (;;) {
       let verdict = await store.batchVerdict(batchId);
       if (!verdict && clock.now().getTime() > abortAfter) verdict = await store.settleBatch(batchId, 'ABORTED');
-      if (verdict) {
-        verdicts.set(batchId, verdict);
-        return verdict;
-      }
+      if (verdict) return verdict;
       if (invocation?.aborted) return undefined;
       await sleep(BATCH_POLL_MS, undefined, invocation ? { signal: invocation } : {}).catch(() => undefined);
     }
