@@ -46,6 +46,21 @@ export function deadlineSignal(): AbortSignal | undefined {
   return controller.signal;
 }
 
+/**
+ * What `work` comes to, or undefined if the current deadline passes first (the work goes on,
+ * unawaited): for an answer worth having only while there is time to use it. A call's own timeout
+ * is no bound on a machine too busy to run it on time.
+ */
+export function unlessPastDeadline<T>(work: Promise<T>): Promise<T | undefined> {
+  const deadline = deadlineSignal();
+  if (!deadline) return work;
+  return new Promise<T | undefined>((resolve, reject) => {
+    if (deadline.aborted) resolve(undefined);
+    deadline.addEventListener('abort', () => resolve(undefined), { once: true });
+    work.then(resolve, reject);
+  });
+}
+
 /** The invocation ran out of time before a call could be made or answered. */
 export class DeadlineExceededError extends Error {
   override readonly name = 'DeadlineExceededError';

@@ -1,6 +1,6 @@
 import { createHash, randomUUID } from 'node:crypto';
 import type { Clock } from '#lib/clock';
-import { remainingMs, withReserve } from '#lib/deadline';
+import { remainingMs, unlessPastDeadline, withReserve } from '#lib/deadline';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { DependencyUnavailableError } from '#lib/errors';
 import type { AppLogger } from '#lib/logger';
@@ -55,8 +55,6 @@ export const UNDO_RESERVE_MS = 1_500;
  */
 export const BATCH_VERDICT_RESERVE_MS = 4_000;
 const VERDICT_RETRY_MS = 150;
-/** Of that, what the marking of a refused batch's tasks leaves for handing the unmarked ones to the processors. */
-const HANDOFF_RESERVE_MS = 1_000;
 /** How long the verdict is asked for: past that, the store is down rather than failing now and then. */
 const VERDICT_RETRY_WINDOW_MS = 2_000;
 
@@ -130,6 +128,16 @@ export function createTaskService({
         return false;
       });
   const markUnqueued = (taskId: string) => markFailed(taskId, ENQUEUE_FAILED);
+
+  /** Sends a message for each task of a refused batch that is queued at all; false when the queue would not take them. */
+  const handOver = (tasks: Task[], batch: BatchRef): Promise<boolean> =>
+    queue
+      .enqueueAll(tasks.filter((task) => !isHeld(task, dispatchAheadSeconds)).map((task) => messageOf(task, batch)))
+      .then(() => true)
+      .catch((sendError: unknown) => {
+        logger.warn('Could not hand the tasks of a refused batch to the processors', { batch_id: batch.id, error: sendError });
+        return false;
+      });
 
   /**
    * Enqueues a stored task. If the enqueue fails the task is marked FAILED (ENQUEUE_FAILED) before
@@ -208,6 +216,12 @@ export function createTaskService({
           if ((await store.settleBatch(batch.id, 'COMMITTED')) !== 'COMMITTED') throw new DependencyUnavailableError('task store');
         });
       } catch (submitError) {
+        // Not every task may have its message (the store or the queue failed first). A message is
+        // all a processor needs to fail a task of a batch that is not committed (it aborts one with
+        // no verdict past commit_by), and a duplicate of one already sent changes nothing. So they
+        // are handed over first, with the verdict's time kept back: under load it is the marking
+        // below that runs out of time, and its calls can answer past their deadline.
+        const handedOver = commitSent || (await withReserve(VERDICT_RETRY_WINDOW_MS, () => handOver(tasks, batch)));
         // A commit whose answer was lost may have been applied: the first verdict stands either way,
         // and the answer must be the one the store holds, so the abort is tried until it is known.
         const verdict = await settleUntilKnown(batch.id);
@@ -218,19 +232,13 @@ export function createTaskService({
           // its commit_by and each task ends FAILED (BATCH_NOT_ACCEPTED), which its GET shows.
           logger.warn('A batch was answered 202 without its verdict: its tasks run if the commit landed, else they end FAILED', { batch_id: batch.id, error: submitError });
         } else if (verdict !== 'COMMITTED') {
-          // The marking leaves time for the hand-off below: under load it is the marking that runs out of it.
-          const marked = await withReserve(HANDOFF_RESERVE_MS, () => Promise.all(tasks.map((task) => markFailed(task.task_id, BATCH_NOT_ACCEPTED))));
-          const unmarked = tasks.filter((_, index) => !marked[index]);
-          if (unmarked.length > 0) {
-            // The store would not take them now; a processor fails each within seconds, since its
-            // batch is aborted (or will be, past commit_by). A message is all it needs, and a
-            // duplicate of one already sent changes nothing. Failing that too, the sweeper's pass.
-            await queue.enqueueAll(unmarked.map((task) => messageOf(task, batch))).catch((sendError: unknown) =>
-              logger.error('Tasks of a refused batch could not be marked FAILED nor handed to the processors; the batch is aborted, so none runs, and the sweeper fails them', {
-                task_ids: unmarked.map((task) => task.task_id),
-                error: sendError,
-              }),
-            );
+          // FAILED at once where the store takes it; where not, the processors fail them from their messages.
+          const marked = (await unlessPastDeadline(Promise.all(tasks.map((task) => markFailed(task.task_id, BATCH_NOT_ACCEPTED))))) ?? [];
+          const unmarked = tasks.filter((_, index) => marked[index] !== true);
+          if (unmarked.length > 0 && !handedOver) {
+            logger.error('Tasks of a refused batch could not be marked FAILED nor handed to the processors; the batch is aborted, so none runs, and the sweeper fails them', {
+              task_ids: unmarked.map((task) => task.task_id),
+            });
           }
           throw submitError;
         }

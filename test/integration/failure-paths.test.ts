@@ -1,5 +1,5 @@
 import { randomUUID } from 'node:crypto';
-import { CreateQueueCommand } from '@aws-sdk/client-sqs';
+import { CreateQueueCommand, ReceiveMessageCommand } from '@aws-sdk/client-sqs';
 import { createHandler as createSubmitHandler } from '#functions/submit';
 import { createHandler as createDeadLetterHandler } from '#functions/fail-dead-letters';
 import { createDocumentClient, createSqsClient } from '#lib/aws/clients';
@@ -83,6 +83,38 @@ describe('a batch submit that fails part-way', () => {
     const statuses = await healthyStore.getStatuses(ids);
     for (const id of ids) expect([undefined, 'FAILED']).toContain(statuses.get(id));
     expect([...statuses.values()].filter((status) => status === 'FAILED').length).toBeGreaterThanOrEqual(25);
+  });
+
+  it('hands its tasks to the processors when the store will not mark them FAILED, and a processor fails each from its message', async () => {
+    // The second store chunk is refused, and so is every status write: the submit can mark nothing.
+    let batchWrites = 0;
+    const store = new DynamoDbTaskStore(documentClient((operation) => (operation === 'BatchWriteItem' && ++batchWrites === 2) || operation === 'UpdateItem'), tableName);
+    const { QueueUrl } = await sqs.send(new CreateQueueCommand({ QueueName: `failure-paths-handover-${randomUUID()}` }));
+    const ids: string[] = [];
+    const newId = () => {
+      ids.push(randomUUID());
+      return ids.at(-1)!;
+    };
+    const service = createTaskService({ store, queue: new SqsTaskQueue(sqs, QueueUrl!), clock: systemClock, logger: silentLogger, newId });
+    await expect(service.submitBatch(Array.from({ length: 30 }, () => input))).rejects.toThrow(/unavailable/);
+    const taskIds = new Set(ids.slice(0, 30)); // the tasks' ids are drawn first, then the batch's
+    const stored = [...(await healthyStore.getStatuses([...taskIds])).entries()];
+    expect(stored.length).toBeGreaterThanOrEqual(25);
+    expect(stored.every(([, status]) => status === 'PENDING')).toBe(true);
+
+    const processor = createTaskProcessor({ store: healthyStore, queue, clock: systemClock, logger: silentLogger, kinds: simulatedKinds(0), leaseSeconds: 30, cancelPollMs: 100, retryBaseDelaySeconds: 0, maxReceiveCount: 3 });
+    const handed = new Set<string>();
+    for (;;) {
+      const { Messages = [] } = await sqs.send(new ReceiveMessageCommand({ QueueUrl, MaxNumberOfMessages: 10, WaitTimeSeconds: 0, VisibilityTimeout: 60 }));
+      if (Messages.length === 0) break;
+      for (const message of Messages) {
+        handed.add(JSON.parse(message.Body!).task_id);
+        await processor.process({ body: message.Body!, receiptHandle: message.ReceiptHandle!, receiveCount: 1 });
+      }
+    }
+    expect([...handed].sort()).toEqual([...taskIds].sort());
+    const after = await healthyStore.getSummaries(stored.map(([id]) => id));
+    expect(after.map((task) => [task.status, task.error?.code])).toEqual(stored.map(() => ['FAILED', 'BATCH_NOT_ACCEPTED']));
   });
 });
 
