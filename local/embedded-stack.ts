@@ -13,7 +13,7 @@ import { LOCAL_CREDENTIALS, LOCAL_REGION, startDynamoDbLocal, startSqsEmulator, 
 import { freePort, startProcess, waitUntilReady, type ManagedProcess } from './processes';
 import { createRequestTally, type RequestTally } from './request-tally';
 import { createResources, type CreatedResources } from './resources';
-import { readServiceDefinition, serverlessBin, type ServiceDefinition } from './service-definition';
+import { readServiceDefinition, serverlessBin, type ServiceDefinition, type SqsTrigger } from './service-definition';
 import { countRequests } from '#lib/aws/clients';
 import { startQueueTrigger, type BatchInvoker, type QueueTrigger } from './trigger';
 import { startLocalEventBus } from './event-bus';
@@ -121,6 +121,23 @@ async function warmUp(lambda: LambdaClient, functionName: string, instances: num
   await Promise.all(Array.from({ length: instances }, () => invokeFunction(lambda, functionName, WARMUP_EVENT)));
 }
 
+/**
+ * The instances started before the first request, as provisioned concurrency would have them: one of
+ * each API function and each queue-triggered one, and of the functions serverless.yml names in
+ * `custom.localInstances.warmToTriggerConcurrency` (the task lanes, whose first batches a client
+ * waits on) as many as their triggers run batches at once. The others start more on demand, up to
+ * their limits: each instance is an isolate of about 40 MB.
+ */
+export function warmUpPlan(definition: ServiceDefinition, concurrencyOf: (trigger: SqsTrigger) => number): Array<{ functionKey: string; instances: number }> {
+  return [
+    ...definition.triggers.map((trigger) => ({
+      functionKey: trigger.functionKey,
+      instances: definition.warmToTriggerConcurrency.includes(trigger.functionKey) ? concurrencyOf(trigger) : 1,
+    })),
+    ...definition.apiFunctions.map((functionKey) => ({ functionKey, instances: 1 })),
+  ];
+}
+
 const lambdaInvoker =
   (lambda: LambdaClient, functionName: string): BatchInvoker =>
   async (event) =>
@@ -198,7 +215,7 @@ export async function startEmbeddedStack(options: EmbeddedStackOptions = {}): Pr
       AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED: 'true',
     };
     // A queue-triggered function may run as many instances as its trigger runs batches at once.
-    const concurrencyOf = (trigger: ServiceDefinition['triggers'][number]) =>
+    const concurrencyOf = (trigger: SqsTrigger) =>
       Math.min(options.maxConcurrency ?? DEFAULT_TRIGGER_CONCURRENCY, trigger.maximumConcurrency ?? Infinity);
     const instanceLimits = Object.fromEntries(definition.triggers.map((trigger) => [`LOCAL_MAX_INSTANCES_${trigger.functionKey}`, String(concurrencyOf(trigger))]));
     const bundleFolder = `.esbuild-offline/${apiPort}`;
@@ -262,13 +279,7 @@ export async function startEmbeddedStack(options: EmbeddedStackOptions = {}): Pr
     });
     stops.push(async () => lambda.destroy());
     const functionNameOf = (functionKey: string) => `${definition.service}-${stage}-${functionKey}`;
-    // Instances ready before the first request, as provisioned concurrency would have them: as many
-    // as each trigger runs batches at once, and one of each API function (more start on demand, up
-    // to serverless.yml's localInstances.maxInstances).
-    await Promise.all([
-      ...definition.triggers.map((trigger) => warmUp(lambda, trigger.functionName, concurrencyOf(trigger))),
-      ...definition.apiFunctions.map((functionKey) => warmUp(lambda, functionNameOf(functionKey), 1)),
-    ]);
+    await Promise.all(warmUpPlan(definition, concurrencyOf).map(({ functionKey, instances }) => warmUp(lambda, functionNameOf(functionKey), instances)));
     const triggers: QueueTrigger[] = definition.triggers.map((trigger) => {
       const queue = resources.queues[trigger.queueLogicalId];
       if (!queue) throw new Error(`${trigger.functionKey}: no queue ${trigger.queueLogicalId}`);

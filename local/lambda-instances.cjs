@@ -28,7 +28,8 @@
  *
  * Settings, from serverless.yml's `custom.localInstances`: `maxInstances` (default 4) for every
  * function, `<functionKey>` for one; the environment's LOCAL_MAX_INSTANCES_<functionKey> wins (the
- * stack sets a queue-triggered function's to its trigger's concurrency).
+ * stack sets a queue-triggered function's to its trigger's concurrency). `warmToTriggerConcurrency`
+ * is the stack's own (which instances it starts before the first request, `warmUpPlan`).
  *
  * serverless-offline's own pool (`LambdaFunctionPool`) is not exported; its `Lambda` class is
  * (`serverless-offline/lambda`), and every event source reaches an instance through

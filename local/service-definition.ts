@@ -37,6 +37,8 @@ export interface ServiceDefinition {
   apiFunctions: string[];
   /** provider.environment's plain values (references to resources left out): what every function is given. */
   environment: Record<string, string>;
+  /** custom.localInstances.warmToTriggerConcurrency: the functions started at their triggers' concurrency before the first request. */
+  warmToTriggerConcurrency: string[];
 }
 
 const RATE_UNITS_MS: Record<string, number> = { minute: 60_000, hour: 3_600_000, day: 86_400_000 };
@@ -52,6 +54,7 @@ interface PrintedService {
   functions: Record<string, { events?: Array<Record<string, unknown>> }>;
   resources?: { Resources?: Record<string, CfnResource> };
   provider?: { environment?: Record<string, unknown> };
+  custom?: { localInstances?: { warmToTriggerConcurrency?: string[] } };
 }
 
 export const serverlessBin = (projectRoot: string) => join(projectRoot, 'node_modules', 'serverless', 'bin', 'serverless.js');
@@ -100,5 +103,8 @@ export function parseServiceDefinition(printed: PrintedService, stage: string): 
   const environment = Object.fromEntries(
     Object.entries(printed.provider?.environment ?? {}).flatMap(([name, value]) => (typeof value === 'string' ? [[name, value]] : [])),
   );
-  return { service, stage, resources: printed.resources?.Resources ?? {}, triggers, schedules, apiFunctions, environment };
+  const warmToTriggerConcurrency = printed.custom?.localInstances?.warmToTriggerConcurrency ?? [];
+  const unknown = warmToTriggerConcurrency.filter((functionKey) => !triggers.some((trigger) => trigger.functionKey === functionKey));
+  if (unknown.length > 0) throw new Error(`custom.localInstances.warmToTriggerConcurrency names no queue-triggered function: ${unknown.join(', ')}`);
+  return { service, stage, resources: printed.resources?.Resources ?? {}, triggers, schedules, apiFunctions, environment, warmToTriggerConcurrency };
 }
