@@ -219,9 +219,11 @@ export function createTaskService({
         // Not every task may have its message (the store or the queue failed first). A message is
         // all a processor needs to fail a task of a batch that is not committed (it aborts one with
         // no verdict past commit_by), and a duplicate of one already sent changes nothing. So they
-        // are handed over first, with the verdict's time kept back: under load it is the marking
-        // below that runs out of time, and its calls can answer past their deadline.
-        const handedOver = commitSent || (await withReserve(VERDICT_RETRY_WINDOW_MS, () => handOver(tasks, batch)));
+        // are handed over first, with the verdict's time kept back (at most half of what is left: a
+        // failed call may have answered late): under load it is the marking below that runs out of
+        // time, and its calls can answer past their deadline.
+        const handedOver =
+          commitSent || (await withReserve(Math.min(VERDICT_RETRY_WINDOW_MS, (remainingMs() ?? 0) / 2), () => handOver(tasks, batch)));
         // A commit whose answer was lost may have been applied: the first verdict stands either way,
         // and the answer must be the one the store holds, so the abort is tried until it is known.
         const verdict = await settleUntilKnown(batch.id);

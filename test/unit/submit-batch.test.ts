@@ -93,30 +93,58 @@ describe('POST /api/tasks/batch', () => {
     expect(queue.messages.every((m) => m.batch?.id === batchId)).toBe(true);
   });
 
+  /**
+   * A batch submit with 5 s left whose queue refuses every send once that time is up (and its first,
+   * if asked), its store broken by each test; `expectHandedOver` submits and checks that every
+   * stored task got its message.
+   */
+  function handOverSetup({ refuseFirstSend }: { refuseFirstSend: boolean }) {
+    const { store, queue } = setup();
+    const enqueueAll = queue.enqueueAll.bind(queue);
+    let sends = 0;
+    queue.enqueueAll = async (messages) => {
+      if ((++sends === 1 && refuseFirstSend) || (remainingMs() ?? 1) <= 0) throw new DependencyUnavailableError('task queue');
+      return enqueueAll(messages);
+    };
+    const expectHandedOver = async () => {
+      const submit = createHandler(createTaskService({ store, queue, clock: new ManualClock(), logger: silentLogger }));
+      const result = await submit(jsonPost({ tasks: [task(0), task(1)] }), { ...lambdaContext(), getRemainingTimeInMillis: () => 5_000 });
+      expect(result.statusCode).toBe(503);
+      const stored = [...store.items.values()].map(({ task }) => task.task_id).sort();
+      expect(stored).toHaveLength(2);
+      expect(queue.messages.map((m) => m.task_id).sort()).toEqual(stored);
+    };
+    return { store, expectHandedOver };
+  }
+
   it.each([
     ['hang until the invocation\'s time is up, and nothing starts after it, as the SDK clients behave (lib/aws/clients.ts)', 0],
     // As on a machine so busy that the aborts of timed-out calls run late: the marking eats the whole
     // budget. A hand-off made after the marking found no time left (docs/performance.md).
     ['answer only well past their deadline', 1_200],
   ])('hands its tasks over in time, with the marking FAILED refused, when the status writes %s', async (_, lateMs) => {
-    const { store, queue } = setup();
-    const submit = createHandler(createTaskService({ store, queue, clock: new ManualClock(), logger: silentLogger }));
-    // SQS refuses the first send, and nothing once the invocation's time is up.
-    const enqueueAll = queue.enqueueAll.bind(queue);
-    let sends = 0;
-    queue.enqueueAll = async (messages) => {
-      if (++sends === 1 || (remainingMs() ?? 1) <= 0) throw new DependencyUnavailableError('task queue');
-      return enqueueAll(messages);
-    };
+    const { store, expectHandedOver } = handOverSetup({ refuseFirstSend: true });
     store.transition = async () => {
       await sleep(Math.max(0, remainingMs() ?? 0) + lateMs);
       throw new DependencyUnavailableError('task store', { cause: new DeadlineExceededError() });
     };
-    const result = await submit(jsonPost({ tasks: [task(0), task(1)] }), { ...lambdaContext(), getRemainingTimeInMillis: () => 5_000 });
-    expect(result.statusCode).toBe(503);
-    const stored = [...store.items.values()].map(({ task }) => task.task_id).sort();
-    expect(stored).toHaveLength(2);
-    expect(queue.messages.map((m) => m.task_id).sort()).toEqual(stored);
+    await expectHandedOver();
+  }, 15_000);
+
+  it("hands its tasks over with what time is left when the store write that failed answered late, and kept back less than the verdict's window", async () => {
+    const { store, expectHandedOver } = handOverSetup({ refuseFirstSend: false });
+    // The tasks are stored, but the answer comes 2.8 s past the call's deadline: about 1.2 s of the
+    // invocation is left when the submit learns of the failure. No status write gets through.
+    const createMany = store.createMany.bind(store);
+    store.createMany = async (tasks, batch) => {
+      await createMany(tasks, batch);
+      await sleep(Math.max(0, remainingMs() ?? 0) + 2_800);
+      throw new DependencyUnavailableError('task store', { cause: new DeadlineExceededError() });
+    };
+    store.transition = async () => {
+      throw new DependencyUnavailableError('task store');
+    };
+    await expectHandedOver();
   }, 15_000);
 
   it('answers 202 when its commit was applied but the answers were lost: the client gets the verdict the store holds', async () => {
