@@ -129,10 +129,13 @@ export function createTaskService({
       });
   const markUnqueued = (taskId: string) => markFailed(taskId, ENQUEUE_FAILED);
 
-  /** Sends a message for each task of a refused batch that is queued at all; false when the queue would not take them. */
+  /** Sends a message, naming the batch, for each of its tasks not held for the dispatcher. */
+  const enqueueBatch = (tasks: Task[], batch: BatchRef): Promise<void> =>
+    queue.enqueueAll(tasks.filter((task) => !isHeld(task, dispatchAheadSeconds)).map((task) => messageOf(task, batch)));
+
+  /** Sends the messages of a refused batch again; false when the queue would not take them. */
   const handOver = (tasks: Task[], batch: BatchRef): Promise<boolean> =>
-    queue
-      .enqueueAll(tasks.filter((task) => !isHeld(task, dispatchAheadSeconds)).map((task) => messageOf(task, batch)))
+    enqueueBatch(tasks, batch)
       .then(() => true)
       .catch((sendError: unknown) => {
         logger.warn('Could not hand the tasks of a refused batch to the processors', { batch_id: batch.id, error: sendError });
@@ -210,7 +213,7 @@ export function createTaskService({
       try {
         await withReserve(BATCH_VERDICT_RESERVE_MS, async () => {
           await store.createMany(tasks, batch);
-          await queue.enqueueAll(tasks.filter((task) => !isHeld(task, dispatchAheadSeconds)).map((task) => messageOf(task, batch)));
+          await enqueueBatch(tasks, batch);
           commitSent = true;
           // Refused only when a processor aborted the batch first, past its commit_by.
           if ((await store.settleBatch(batch.id, 'COMMITTED')) !== 'COMMITTED') throw new DependencyUnavailableError('task store');
@@ -235,8 +238,9 @@ export function createTaskService({
           logger.warn('A batch was answered 202 without its verdict: its tasks run if the commit landed, else they end FAILED', { batch_id: batch.id, error: submitError });
         } else if (verdict !== 'COMMITTED') {
           // FAILED at once where the store takes it; where not, the processors fail them from their messages.
-          const marked = (await unlessPastDeadline(Promise.all(tasks.map((task) => markFailed(task.task_id, BATCH_NOT_ACCEPTED))))) ?? [];
-          const unmarked = tasks.filter((_, index) => marked[index] !== true);
+          const marking = Promise.all(tasks.map((task) => markFailed(task.task_id, BATCH_NOT_ACCEPTED)));
+          const marked = (await unlessPastDeadline(marking)) ?? tasks.map(() => false);
+          const unmarked = tasks.filter((_, index) => !marked[index]);
           if (unmarked.length > 0 && !handedOver) {
             logger.error('Tasks of a refused batch could not be marked FAILED nor handed to the processors; the batch is aborted, so none runs, and the sweeper fails them', {
               task_ids: unmarked.map((task) => task.task_id),
