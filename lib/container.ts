@@ -23,7 +23,7 @@ import { createBulkActions } from '#lib/tasks/bulk-actions';
 import { createStaleTaskSweeper } from '#lib/tasks/sweeper';
 import { createDueTaskDispatcher } from '#lib/tasks/dispatcher';
 import { serviceKinds } from '#lib/kinds';
-import { tracer } from '#lib/tracer';
+import { withXRay } from '#lib/tracer';
 
 /**
  * The composition root: configuration, SDK clients and adapters are made once per Lambda
@@ -32,18 +32,18 @@ import { tracer } from '#lib/tracer';
 export const config = loadConfig();
 
 // Where X-Ray is active, every DynamoDB and SQS call is a subsegment of the invocation's trace.
-const documentClient = tracer.captureAWSv3Client(createDocumentClient(countAwsRequest));
+const documentClient = withXRay(createDocumentClient(countAwsRequest));
 const dynamoDbTaskStore = new DynamoDbTaskStore(documentClient, config.TASKS_TABLE, {
   retentionDays: config.TASK_RETENTION_DAYS,
   dispatchAheadSeconds: config.TASK_DISPATCH_AHEAD_SECONDS,
 });
-const sqsClient = tracer.captureAWSv3Client(createSqsClient(countAwsRequest));
+const sqsClient = withXRay(createSqsClient(countAwsRequest));
 const callbackQueue = new SqsCallbackQueue(sqsClient, config.TASK_CALLBACKS_QUEUE_URL);
 
 /** Publishes every final status once (the final write marks it; this clears the mark), and relays what a stopped writer left. */
 export const completionNotifier = createCompletionNotifier({
   store: dynamoDbTaskStore,
-  bus: new EventBridgeEventBus(tracer.captureAWSv3Client(createEventBridgeClient(countAwsRequest)), config.TASK_EVENT_BUS_NAME),
+  bus: new EventBridgeEventBus(withXRay(createEventBridgeClient(countAwsRequest)), config.TASK_EVENT_BUS_NAME),
   callbacks: callbackQueue,
   clock: systemClock,
   logger,

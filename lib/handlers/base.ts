@@ -19,9 +19,9 @@ import { tracer } from '#lib/tracer';
  * published at its end. The builders beside this file add what their event needs.
  */
 export function baseHandler<Event, Result>(handle: (event: Event, context: Context) => Promise<Result>) {
-  return middy<Event, Result>()
-    .use(warmup())
-    .use(captureLambdaHandler(tracer, { captureResponse: false }))
+  const chain = middy<Event, Result>().use(warmup());
+  if (tracer) chain.use(captureLambdaHandler(tracer, { captureResponse: false }));
+  return chain
     .use(injectLambdaContext(logger, { resetKeys: true }))
     .use(publishRecordedMetrics())
     .handler(handle);
