@@ -21,7 +21,7 @@ import { DependencyUnavailableError } from '#lib/errors';
 import { DEFAULT_DISPATCH_AHEAD_SECONDS } from '#lib/tasks/schedule';
 import { chunks, sendChunks, sendUntilDone } from './batch-retry';
 import { callDependency } from './dependency-call';
-import { allDone, createdKey, CursorCodec, DUE_INDEX, SHARD_PARTITIONS, UNPUBLISHED_INDEX, listIndexFor, mergePages, STATUS_INDEX, statusPartitions, statusShard, taskIdOf, type ListIndex, type PartitionPage } from './list-indexes';
+import { allDone, createdKey, CursorCodec, DUE_INDEX, dueKey, HAND_OFF_PARTITION, SHARD_PARTITIONS, UNPUBLISHED_INDEX, listIndexFor, mergePages, STATUS_INDEX, statusPartitions, statusShard, taskIdOf, type ListIndex, type PartitionPage } from './list-indexes';
 import {
   batchItemKey,
   bodyKeysOf,
@@ -406,8 +406,14 @@ export class DynamoDbTaskStore implements TaskStore {
     return item !== undefined;
   }
 
-  async settleBatch(batchId: string, verdict: BatchVerdict): Promise<BatchVerdict> {
-    const item: BatchItem = { task_id: batchItemKey(batchId), batch_verdict: verdict, expires_at: Math.ceil(Date.now() / 1000) + BATCH_RECORD_SECONDS };
+  async settleBatch(batchId: string, verdict: BatchVerdict, handOff?: TaskMessage[]): Promise<BatchVerdict> {
+    const key = batchItemKey(batchId);
+    const item: BatchItem = {
+      task_id: key,
+      batch_verdict: verdict,
+      expires_at: Math.ceil(Date.now() / 1000) + BATCH_RECORD_SECONDS,
+      ...(handOff && handOff.length > 0 ? { hand_off_json: JSON.stringify(handOff), due_shard: HAND_OFF_PARTITION, due_key: dueKey(new Date().toISOString(), key) } : {}),
+    };
     try {
       await callDependency('task store', () =>
         this.client.send(new PutCommand({ TableName: this.tableName, Item: item, ConditionExpression: 'attribute_not_exists(task_id)' })),
@@ -420,6 +426,44 @@ export class DynamoDbTaskStore implements TaskStore {
       if (!existing) throw error;
       return existing;
     }
+  }
+
+  async takeHandOffs(limit: number): Promise<TaskMessage[]> {
+    const { Items = [] } = await callDependency('task store', () =>
+      this.client.send(
+        new QueryCommand({
+          TableName: this.tableName,
+          IndexName: DUE_INDEX,
+          KeyConditionExpression: 'due_shard = :partition',
+          ExpressionAttributeValues: { ':partition': HAND_OFF_PARTITION },
+          ScanIndexForward: true,
+          Limit: limit,
+        }),
+      ),
+    );
+    const taken = await Promise.all(
+      (Items as BatchItem[]).map(async ({ task_id }) => {
+        try {
+          // Out of the partition and its messages dropped in one conditional write: two takers never both send them.
+          const { Attributes } = await callDependency('task store', () =>
+            this.client.send(
+              new UpdateCommand({
+                TableName: this.tableName,
+                Key: { task_id },
+                UpdateExpression: 'REMOVE due_shard, due_key, hand_off_json',
+                ConditionExpression: 'attribute_exists(hand_off_json)',
+                ReturnValues: 'ALL_OLD',
+              }),
+            ),
+          );
+          return JSON.parse((Attributes as BatchItem).hand_off_json!) as TaskMessage[];
+        } catch (error) {
+          if (error instanceof DependencyUnavailableError && error.cause instanceof ConditionalCheckFailedException) return [];
+          throw error;
+        }
+      }),
+    );
+    return taken.flat();
   }
 
   async batchVerdict(batchId: string): Promise<BatchVerdict | undefined> {

@@ -50,6 +50,11 @@ export const statusShard = (status: TaskStatus, taskId: string): string => `${st
 export const heldStatusShard = (taskId: string): string => `${HELD_STATUS}#${shardOf(taskId)}`;
 export const dueShard = (taskId: string): string => String(shardOf(taskId));
 export const dueKey = (runAt: string, taskId: string): string => `${runAt}#${taskId}`;
+/**
+ * The partition of `by-due` that holds refused batches' records with messages still to send (the
+ * dispatcher's other read); never one of the shards' partitions, so a read of held tasks never meets one.
+ */
+export const HAND_OFF_PARTITION = 'hand-off';
 /** The partitions of the sparse indexes (`by-due`, `by-unpublished`): one per shard. */
 export const SHARD_PARTITIONS = Array.from({ length: SHARDS }, (_, shard) => String(shard));
 export const eventShard = dueShard;

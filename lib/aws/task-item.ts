@@ -145,6 +145,10 @@ export interface BatchItem {
   task_id: string;
   batch_verdict: 'COMMITTED' | 'ABORTED';
   expires_at: number;
+  /** A refused batch's messages that its submit could not send, in `by-due`'s hand-off partition until the dispatcher takes them. */
+  hand_off_json?: string;
+  due_shard?: string;
+  due_key?: string;
 }
 
 export const batchItemKey = (batchId: string) => `batch#${batchId}`;

@@ -71,9 +71,11 @@ export interface TaskStore {
   createMany(tasks: Task[], batch?: BatchRef): Promise<void>;
   /**
    * Records a batch's verdict unless it has one: the first verdict stands, and is what this answers
-   * (a commit that finds the batch aborted by a processor answers ABORTED).
+   * (a commit that finds the batch aborted by a processor answers ABORTED). `handOff`, with an
+   * abort: the messages of its tasks that its submit could not send, kept with the verdict (in the
+   * same write) for the dispatcher to send at its next run (`takeHandOffs`).
    */
-  settleBatch(batchId: string, verdict: BatchVerdict): Promise<BatchVerdict>;
+  settleBatch(batchId: string, verdict: BatchVerdict, handOff?: TaskMessage[]): Promise<BatchVerdict>;
   /** A batch's verdict, read consistently; undefined while it has none. */
   batchVerdict(batchId: string): Promise<BatchVerdict | undefined>;
   /**
@@ -130,6 +132,11 @@ export interface TaskStore {
    * batch), or undefined when it is not held any more (dispatched already, canceled).
    */
   markDispatched(taskId: string): Promise<TaskMessage | undefined>;
+  /**
+   * Takes the messages that refused batches left to send (`settleBatch`'s `handOff`), at most
+   * `limit` batches' worth, oldest first; each batch's are taken once, whoever asks.
+   */
+  takeHandOffs(limit: number): Promise<TaskMessage[]>;
   /**
    * The tasks whose final write marked them unpublished before `before` and whose event nobody has
    * published since (lib/tasks/completion-events.ts), oldest first, at most `limit`, each with the

@@ -19,6 +19,7 @@ import {
   type SubmittedBatch,
   type SubmittedTask,
   type Task,
+  type TaskMessage,
   type TaskError,
 } from './model';
 import { DEFAULT_KIND } from './kind';
@@ -91,12 +92,15 @@ export function createTaskService({
   waitPollMs = DEFAULT_WAIT_POLL_MS,
   dispatchAheadSeconds = DEFAULT_DISPATCH_AHEAD_SECONDS,
 }: TaskServiceDeps) {
-  /** Aborts a batch unless it has a verdict, retrying within the budget; the verdict, or undefined if the store never answered. */
-  const settleUntilKnown = async (batchId: string): Promise<BatchVerdict | undefined> => {
+  /**
+   * Aborts a batch unless it has a verdict, retrying within the budget; the verdict, or undefined if
+   * the store never answered. `handOff`: its messages, kept with the verdict for the dispatcher.
+   */
+  const settleUntilKnown = async (batchId: string, handOff?: TaskMessage[]): Promise<BatchVerdict | undefined> => {
     const giveUpAt = Date.now() + VERDICT_RETRY_WINDOW_MS;
     for (;;) {
       try {
-        return await store.settleBatch(batchId, 'ABORTED');
+        return await store.settleBatch(batchId, 'ABORTED', handOff);
       } catch (abortError) {
         const left = remainingMs();
         if (left === undefined || left < VERDICT_RETRY_MS * 2 || Date.now() > giveUpAt) {
@@ -129,9 +133,10 @@ export function createTaskService({
       });
   const markUnqueued = (taskId: string) => markFailed(taskId, ENQUEUE_FAILED);
 
-  /** Sends a message, naming the batch, for each of its tasks not held for the dispatcher. */
-  const enqueueBatch = (tasks: Task[], batch: BatchRef): Promise<void> =>
-    queue.enqueueAll(tasks.filter((task) => !isHeld(task, dispatchAheadSeconds)).map((task) => messageOf(task, batch)));
+  /** The messages of a batch, naming it: one for each of its tasks not held for the dispatcher. */
+  const messagesOf = (tasks: Task[], batch: BatchRef): TaskMessage[] =>
+    tasks.filter((task) => !isHeld(task, dispatchAheadSeconds)).map((task) => messageOf(task, batch));
+  const enqueueBatch = (tasks: Task[], batch: BatchRef): Promise<void> => queue.enqueueAll(messagesOf(tasks, batch));
 
   /** Sends the messages of a refused batch again; false when the queue would not take them. */
   const handOver = (tasks: Task[], batch: BatchRef): Promise<boolean> =>
@@ -229,7 +234,8 @@ export function createTaskService({
           commitSent || (await withReserve(Math.min(VERDICT_RETRY_WINDOW_MS, (remainingMs() ?? 0) / 2), () => handOver(tasks, batch)));
         // A commit whose answer was lost may have been applied: the first verdict stands either way,
         // and the answer must be the one the store holds, so the abort is tried until it is known.
-        const verdict = await settleUntilKnown(batch.id);
+        // Messages the queue would not take go with the abort, for the dispatcher to send.
+        const verdict = await settleUntilKnown(batch.id, handedOver ? undefined : messagesOf(tasks, batch));
         if (verdict === undefined && commitSent) {
           // Neither answer came back: the commit may have landed, and its tasks may be running, so a
           // 503 (none of it runs) could be false. A 202 stays true either way: every task is stored
@@ -242,7 +248,7 @@ export function createTaskService({
           const marked = (await unlessPastDeadline(marking)) ?? tasks.map(() => false);
           const unmarked = tasks.filter((_, index) => !marked[index]);
           if (unmarked.length > 0 && !handedOver) {
-            logger.error('Tasks of a refused batch could not be marked FAILED nor handed to the processors; the batch is aborted, so none runs, and the sweeper fails them', {
+            logger.error('Tasks of a refused batch could not be marked FAILED nor handed to the processors; the batch is aborted, so none runs, and the dispatcher hands them over at its next run', {
               task_ids: unmarked.map((task) => task.task_id),
             });
           }

@@ -10,6 +10,7 @@ import { newTask } from '#lib/tasks/model';
 import { createTaskProcessor } from '#lib/tasks/processing';
 import { createTaskService } from '#lib/tasks/service';
 import { createStaleTaskSweeper } from '#lib/tasks/sweeper';
+import { createDueTaskDispatcher } from '#lib/tasks/dispatcher';
 import { InMemoryTaskQueue, ManualClock, silentLogger, simulatedKinds } from '../support/fakes';
 import { jsonPost, lambdaContext, sqsEvent, sqsRecord } from '../support/events';
 import { failCalls, silentEndpoint } from '../support/faults';
@@ -114,6 +115,49 @@ describe('a batch submit that fails part-way', () => {
     }
     expect([...handed].sort()).toEqual([...taskIds].sort());
     const after = await healthyStore.getSummaries(stored.map(([id]) => id));
+    expect(after.map((task) => [task.status, task.error?.code])).toEqual(stored.map(() => ['FAILED', 'BATCH_NOT_ACCEPTED']));
+  });
+
+  it('keeps the messages with its abort when the queue refuses them too, and the dispatcher hands them over at its next run', async () => {
+    // A table of its own: the stack's dispatcher would take the hand-off from the shared one first.
+    const table = await createTableLike(documentClient(), tableName, `handoff-it-${randomUUID()}`);
+    let batchWrites = 0;
+    const store = new DynamoDbTaskStore(documentClient((operation) => (operation === 'BatchWriteItem' && ++batchWrites === 2) || operation === 'UpdateItem'), table);
+    const refusingSqs = createSqsClient();
+    failCalls(refusingSqs, (operation) => operation === 'SendMessageBatch' || operation === 'SendMessage');
+    clients.push(refusingSqs);
+    const { QueueUrl } = await sqs.send(new CreateQueueCommand({ QueueName: `failure-paths-dispatch-${randomUUID()}` }));
+    const ids: string[] = [];
+    const newId = () => {
+      ids.push(randomUUID());
+      return ids.at(-1)!;
+    };
+    const service = createTaskService({ store, queue: new SqsTaskQueue(refusingSqs, QueueUrl!), clock: systemClock, logger: silentLogger, newId });
+    await expect(service.submitBatch(Array.from({ length: 30 }, () => input))).rejects.toThrow(/unavailable/);
+    const own = new DynamoDbTaskStore(documentClient(), table);
+    const stored = [...(await own.getStatuses(ids.slice(0, 30))).entries()];
+    expect(stored.length).toBeGreaterThanOrEqual(25);
+    expect(stored.every(([, status]) => status === 'PENDING')).toBe(true);
+    const { Messages: none = [] } = await sqs.send(new ReceiveMessageCommand({ QueueUrl, MaxNumberOfMessages: 10, WaitTimeSeconds: 0 }));
+    expect(none).toEqual([]);
+
+    const healthyQueue = new SqsTaskQueue(sqs, QueueUrl!);
+    const dispatch = createDueTaskDispatcher({ store: own, queue: healthyQueue, clock: systemClock, logger: silentLogger, limit: 100 });
+    expect(await dispatch()).toEqual({ dispatched: 0, handedOff: 30 });
+    expect(await dispatch()).toEqual({ dispatched: 0, handedOff: 0 });
+    const processor = createTaskProcessor({ store: own, queue: healthyQueue, clock: systemClock, logger: silentLogger, kinds: simulatedKinds(0), leaseSeconds: 30, cancelPollMs: 100, retryBaseDelaySeconds: 0, maxReceiveCount: 3 });
+    const handed: string[] = [];
+    for (;;) {
+      const { Messages = [] } = await sqs.send(new ReceiveMessageCommand({ QueueUrl, MaxNumberOfMessages: 10, WaitTimeSeconds: 0, VisibilityTimeout: 60 }));
+      if (Messages.length === 0) break;
+      for (const message of Messages) {
+        handed.push(JSON.parse(message.Body!).task_id);
+        await processor.process({ body: message.Body!, receiptHandle: message.ReceiptHandle!, receiveCount: 1 });
+      }
+    }
+    // Every task of the batch got its message, the unstored ones too (a processor finds no task and drops it).
+    expect(handed.sort()).toEqual(ids.slice(0, 30).sort());
+    const after = await own.getSummaries(stored.map(([id]) => id));
     expect(after.map((task) => [task.status, task.error?.code])).toEqual(stored.map(() => ['FAILED', 'BATCH_NOT_ACCEPTED']));
   });
 });

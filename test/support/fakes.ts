@@ -52,10 +52,23 @@ export class InMemoryTaskStore implements TaskStore {
 
   readonly batches = new Map<string, BatchVerdict>();
 
-  async settleBatch(batchId: string, verdict: BatchVerdict): Promise<BatchVerdict> {
+  /** Refused batches' messages left for the dispatcher, in the order they were left. */
+  readonly handOffs = new Map<string, TaskMessage[]>();
+
+  async settleBatch(batchId: string, verdict: BatchVerdict, handOff?: TaskMessage[]): Promise<BatchVerdict> {
     this.guard();
-    if (!this.batches.has(batchId)) this.batches.set(batchId, verdict);
+    if (!this.batches.has(batchId)) {
+      this.batches.set(batchId, verdict);
+      if (handOff && handOff.length > 0) this.handOffs.set(batchId, structuredClone(handOff));
+    }
     return this.batches.get(batchId)!;
+  }
+
+  async takeHandOffs(limit: number): Promise<TaskMessage[]> {
+    this.guard();
+    const taken = [...this.handOffs.entries()].slice(0, limit);
+    for (const [batchId] of taken) this.handOffs.delete(batchId);
+    return taken.flatMap(([, messages]) => messages);
   }
 
   async batchVerdict(batchId: string): Promise<BatchVerdict | undefined> {

@@ -100,10 +100,10 @@ describe('a delayed task through submit, dispatcher, sweeper and processor (in m
     await service.cancel(canceled.task_id);
 
     clock.advance((3_600 - AHEAD - 1) * 1000);
-    await expect(createDispatchHandler(dispatch)({}, lambdaContext())).resolves.toEqual({ dispatched: 0 });
+    await expect(createDispatchHandler(dispatch)({}, lambdaContext())).resolves.toEqual({ dispatched: 0, handedOff: 0 });
     clock.advance(1_000);
-    await expect(dispatch()).resolves.toEqual({ dispatched: 1 });
-    await expect(dispatch()).resolves.toEqual({ dispatched: 0 });
+    await expect(dispatch()).resolves.toEqual({ dispatched: 1, handedOff: 0 });
+    await expect(dispatch()).resolves.toEqual({ dispatched: 0, handedOff: 0 });
     expect(queue.messages.at(-1)).toEqual({ task_id: later.task_id, kind: 'simulated', run_at: '2026-12-01T13:00:00.000Z' });
     // A held task of a batch goes with its batch: it runs only if the batch was committed.
     clock.advance(3_600 * 1000);

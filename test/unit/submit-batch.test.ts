@@ -3,6 +3,7 @@ import { MAX_BODY_BYTES } from '#lib/handlers/api';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { DeadlineExceededError, remainingMs } from '#lib/deadline';
 import { DependencyUnavailableError } from '#lib/errors';
+import { createDueTaskDispatcher } from '#lib/tasks/dispatcher';
 import { createTaskService } from '#lib/tasks/service';
 import { InMemoryTaskQueue, InMemoryTaskStore, ManualClock, silentLogger } from '../support/fakes';
 import { jsonPost, lambdaContext } from '../support/events';
@@ -91,6 +92,28 @@ describe('POST /api/tasks/batch', () => {
     // A processor given these finds the batch aborted and fails each task (processing.test.ts).
     expect(queue.messages.map((m) => m.task_id).sort()).toEqual(stored.map((t) => t.task_id).sort());
     expect(queue.messages.every((m) => m.batch?.id === batchId)).toBe(true);
+  });
+
+  it('leaves the messages it could not send with the abort when neither the queue nor the status writes go through, and the dispatcher sends them at its next run', async () => {
+    const { post, store, queue } = setup();
+    queue.down = true;
+    const transition = store.transition.bind(store);
+    store.transition = async () => {
+      throw new DependencyUnavailableError('task store');
+    };
+    expect((await post({ tasks: [task(0), task(1)] })).status).toBe(503);
+    const stored = [...store.items.values()].map(({ task }) => task);
+    expect(stored.map((t) => t.status)).toEqual(['PENDING', 'PENDING']);
+    expect(queue.messages).toEqual([]);
+
+    queue.down = false;
+    store.transition = transition;
+    const dispatch = createDueTaskDispatcher({ store, queue, clock: new ManualClock(), logger: silentLogger, limit: 10 });
+    await expect(dispatch()).resolves.toEqual({ dispatched: 0, handedOff: 2 });
+    const [batchId] = [...store.batches.keys()];
+    expect(queue.messages.map((m) => [m.task_id, m.batch?.id]).sort()).toEqual(stored.map((t) => [t.task_id, batchId]).sort());
+    // Taken once: the next run sends nothing again.
+    await expect(dispatch()).resolves.toEqual({ dispatched: 0, handedOff: 0 });
   });
 
   /**
