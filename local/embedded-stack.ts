@@ -101,6 +101,9 @@ function httpStatus(url: string): Promise<number> {
   });
 }
 
+/** An invocation that the function answered with an error (Invoke's `FunctionError`), as opposed to one that never reached it. */
+export class FunctionError extends Error {}
+
 /** Invokes a function through serverless-offline's Lambda API, as AWS's event sources invoke it. */
 export async function invokeFunction(lambda: LambdaClient, functionName: string, event: unknown): Promise<unknown> {
   // An invocation that never answers must not hold its batch for ever: give up after the longest function timeout.
@@ -109,16 +112,22 @@ export async function invokeFunction(lambda: LambdaClient, functionName: string,
     { abortSignal: AbortSignal.timeout(INVOKE_TIMEOUT_MS) },
   );
   const payload = response.Payload ? Buffer.from(response.Payload).toString() : '';
-  if (response.FunctionError) throw new Error(`${functionName} failed: ${payload}`);
+  if (response.FunctionError) throw new FunctionError(`${functionName} failed: ${payload}`);
   return payload ? JSON.parse(payload) : undefined;
 }
 
 /** The ping every handler answers at once (`@middy/warmup`, lib/handlers/base.ts): it only initialises an instance. */
 const WARMUP_EVENT = { source: 'serverless-plugin-warmup' };
 
-/** Starts `instances` instances of a function at once, each initialised, as provisioned concurrency would. */
-async function warmUp(lambda: LambdaClient, functionName: string, instances: number): Promise<void> {
-  await Promise.all(Array.from({ length: instances }, () => invokeFunction(lambda, functionName, WARMUP_EVENT)));
+/**
+ * Starts `instances` instances of a function at once, each initialised, as provisioned concurrency
+ * would. A ping that never reached a function is sent once more: it only initialises an instance, so
+ * a second one is harmless, and serverless-offline's Lambda port has reset a connection at a start
+ * (`read ECONNRESET`), which failed the whole stack. A function's own error is not sent again.
+ */
+export async function warmUp(lambda: Pick<LambdaClient, 'send'>, functionName: string, instances: number): Promise<void> {
+  const ping = () => invokeFunction(lambda as LambdaClient, functionName, WARMUP_EVENT);
+  await Promise.all(Array.from({ length: instances }, () => ping().catch((error: unknown) => (error instanceof FunctionError ? Promise.reject(error) : ping()))));
 }
 
 /**

@@ -1,4 +1,4 @@
-import { DEFAULT_TRIGGER_CONCURRENCY, warmUpPlan } from '../../local/embedded-stack';
+import { DEFAULT_TRIGGER_CONCURRENCY, warmUp, warmUpPlan } from '../../local/embedded-stack';
 import { readServiceDefinition, type ServiceDefinition } from '../../local/service-definition';
 
 /**
@@ -31,5 +31,23 @@ describe('the warm-up plan of the embedded stack', () => {
     expect(definition.apiFunctions.length).toBeGreaterThan(10);
     for (const functionKey of definition.apiFunctions) expect(plan[functionKey]).toBe(1);
     for (const { functionKey } of definition.schedules) expect(plan[functionKey]).toBeUndefined();
+  });
+});
+
+describe('the warm-up pings', () => {
+  const answer = { StatusCode: 200, Payload: Buffer.from('null') };
+  const reset = () => Object.assign(new Error('read ECONNRESET'), { name: 'TimeoutError', code: 'ECONNRESET' });
+
+  it('sends a ping again, once, when it never reached the function', async () => {
+    const send = jest.fn().mockRejectedValueOnce(reset()).mockResolvedValue(answer);
+    await expect(warmUp({ send }, 'f', 2)).resolves.toBeUndefined();
+    expect(send).toHaveBeenCalledTimes(3);
+  });
+
+  it('fails the start when the second ping is lost too, or when the function answered with an error', async () => {
+    await expect(warmUp({ send: jest.fn().mockRejectedValue(reset()) }, 'f', 1)).rejects.toThrow('ECONNRESET');
+    const failing = jest.fn().mockResolvedValue({ StatusCode: 200, FunctionError: 'Unhandled', Payload: Buffer.from('{"errorMessage":"boom"}') });
+    await expect(warmUp({ send: failing }, 'f', 1)).rejects.toThrow('f failed: {"errorMessage":"boom"}');
+    expect(failing).toHaveBeenCalledTimes(1);
   });
 });
