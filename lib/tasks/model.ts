@@ -102,9 +102,13 @@ export type SubmitTaskInput = Omit<z.infer<typeof SubmitTaskSchema>, 'kind'> & {
 /**
  * The submit body's schema: the common fields, then the payload by its kind's own schema, so an
  * unknown kind or a payload its kind refuses is a 400 naming the field (`kind`, `payload.<path>`).
+ * The kind is checked with the fields (an unknown one is told beside a bad title); the payload
+ * and the checks across fields, once every field is valid.
  */
 export const submitTaskSchema = (kinds: KindRegistry, callbackPolicy: CallbackPolicy = DEFAULT_CALLBACK_POLICY) =>
-  SubmitTaskSchema.transform((input, ctx): SubmitTaskInput => {
+  SubmitTaskSchema.extend({
+    kind: SubmitTaskSchema.shape.kind.refine((name) => kinds.get(name ?? DEFAULT_KIND) !== undefined, `must be one of: ${kinds.names.join(', ')}`),
+  }).transform((input, ctx): SubmitTaskInput => {
     const refusal = input.callback_url === undefined ? undefined : callbackUrlRefusal(new URL(input.callback_url), callbackPolicy);
     if (refusal) {
       ctx.addIssue({ code: 'custom', path: ['callback_url'], input: input.callback_url, message: refusal });
@@ -118,11 +122,8 @@ export const submitTaskSchema = (kinds: KindRegistry, callbackPolicy: CallbackPo
       ctx.addIssue({ code: 'custom', path: ['run_at'], input: input.run_at, message: 'must be at most a year ahead' });
       return z.NEVER;
     }
-    const kind = kinds.get(input.kind ?? DEFAULT_KIND);
-    if (!kind) {
-      ctx.addIssue({ code: 'custom', path: ['kind'], input: input.kind, message: `must be one of: ${kinds.names.join(', ')}` });
-      return z.NEVER;
-    }
+    // The kind field's own check let only a registered kind through.
+    const kind = kinds.get(input.kind ?? DEFAULT_KIND)!;
     const payload = kind.payload.safeParse(input.payload);
     if (!payload.success) {
       for (const issue of payload.error.issues) ctx.addIssue({ code: 'custom', path: ['payload', ...issue.path], input: issue.input, message: issue.message });

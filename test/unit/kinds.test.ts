@@ -122,6 +122,16 @@ describe('submitting a task of a kind', () => {
     expect(queue.messages).toEqual([]);
   });
 
+  it('tells an unknown kind beside the other fields\' errors, not only once they are right', async () => {
+    const { submit } = submitSetup();
+    const result = await submit(jsonPost({ title: '', description: 'd', kind: 'thumbnail' }), lambdaContext());
+    expect(result.statusCode).toBe(400);
+    expect(JSON.parse(result.body).error.details).toEqual([
+      { path: 'title', message: expect.any(String) },
+      { path: 'kind', message: 'must be one of: simulated, checksum, compress' },
+    ]);
+  });
+
   it('takes a batch that mixes kinds, and refuses all of it when one task is wrong for its kind', async () => {
     const { store, submitBatch } = submitSetup();
     const tasks = [{ ...base }, { ...base, kind: 'checksum', payload: { data_base64: 'aGk=' } }, { ...base, kind: 'compress', payload: { text: 'hi' } }];
