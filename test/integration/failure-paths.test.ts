@@ -1,5 +1,5 @@
 import { randomUUID } from 'node:crypto';
-import { CreateQueueCommand, ReceiveMessageCommand } from '@aws-sdk/client-sqs';
+import { CreateQueueCommand, ReceiveMessageCommand, type SQSClient } from '@aws-sdk/client-sqs';
 import { createHandler as createSubmitHandler } from '#functions/submit';
 import { createHandler as createDeadLetterHandler } from '#functions/fail-dead-letters';
 import { createDocumentClient, createSqsClient } from '#lib/aws/clients';
@@ -86,79 +86,71 @@ describe('a batch submit that fails part-way', () => {
     expect([...statuses.values()].filter((status) => status === 'FAILED').length).toBeGreaterThanOrEqual(25);
   });
 
-  it('hands its tasks to the processors when the store will not mark them FAILED, and a processor fails each from its message', async () => {
-    // The second store chunk is refused, and so is every status write: the submit can mark nothing.
-    let batchWrites = 0;
-    const store = new DynamoDbTaskStore(documentClient((operation) => (operation === 'BatchWriteItem' && ++batchWrites === 2) || operation === 'UpdateItem'), tableName);
-    const { QueueUrl } = await sqs.send(new CreateQueueCommand({ QueueName: `failure-paths-handover-${randomUUID()}` }));
-    const ids: string[] = [];
-    const newId = () => {
-      ids.push(randomUUID());
-      return ids.at(-1)!;
-    };
-    const service = createTaskService({ store, queue: new SqsTaskQueue(sqs, QueueUrl!), clock: systemClock, logger: silentLogger, newId });
-    await expect(service.submitBatch(Array.from({ length: 30 }, () => input))).rejects.toThrow(/unavailable/);
-    const taskIds = new Set(ids.slice(0, 30)); // the tasks' ids are drawn first, then the batch's
-    const stored = [...(await healthyStore.getStatuses([...taskIds])).entries()];
-    expect(stored.length).toBeGreaterThanOrEqual(25);
-    expect(stored.every(([, status]) => status === 'PENDING')).toBe(true);
-
-    const processor = createTaskProcessor({ store: healthyStore, queue, clock: systemClock, logger: silentLogger, kinds: simulatedKinds(0), leaseSeconds: 30, cancelPollMs: 100, retryBaseDelaySeconds: 0, maxReceiveCount: 3 });
-    const handed = new Set<string>();
-    for (;;) {
-      const { Messages = [] } = await sqs.send(new ReceiveMessageCommand({ QueueUrl, MaxNumberOfMessages: 10, WaitTimeSeconds: 0, VisibilityTimeout: 60 }));
-      if (Messages.length === 0) break;
-      for (const message of Messages) {
-        handed.add(JSON.parse(message.Body!).task_id);
-        await processor.process({ body: message.Body!, receiptHandle: message.ReceiptHandle!, receiveCount: 1 });
-      }
-    }
-    expect([...handed].sort()).toEqual([...taskIds].sort());
-    const after = await healthyStore.getSummaries(stored.map(([id]) => id));
-    expect(after.map((task) => [task.status, task.error?.code])).toEqual(stored.map(() => ['FAILED', 'BATCH_NOT_ACCEPTED']));
-  });
-
-  it('keeps the messages with its abort when the queue refuses them too, and the dispatcher hands them over at its next run', async () => {
-    // A table of its own: the stack's dispatcher would take the hand-off from the shared one first.
-    const table = await createTableLike(documentClient(), tableName, `handoff-it-${randomUUID()}`);
+  /**
+   * Submits a batch of 30 to `table` whose second store chunk and every status write are refused
+   * (the submit can mark nothing), its messages sent through `sqsClient`: the batch's task ids, the
+   * ones stored (all still PENDING), and its queue.
+   */
+  async function submitRefusedBatch(table: string, sqsClient: SQSClient) {
     let batchWrites = 0;
     const store = new DynamoDbTaskStore(documentClient((operation) => (operation === 'BatchWriteItem' && ++batchWrites === 2) || operation === 'UpdateItem'), table);
-    const refusingSqs = createSqsClient();
-    failCalls(refusingSqs, (operation) => operation === 'SendMessageBatch' || operation === 'SendMessage');
-    clients.push(refusingSqs);
-    const { QueueUrl } = await sqs.send(new CreateQueueCommand({ QueueName: `failure-paths-dispatch-${randomUUID()}` }));
+    const { QueueUrl } = await sqs.send(new CreateQueueCommand({ QueueName: `failure-paths-refused-${randomUUID()}` }));
     const ids: string[] = [];
     const newId = () => {
       ids.push(randomUUID());
       return ids.at(-1)!;
     };
-    const service = createTaskService({ store, queue: new SqsTaskQueue(refusingSqs, QueueUrl!), clock: systemClock, logger: silentLogger, newId });
+    const service = createTaskService({ store, queue: new SqsTaskQueue(sqsClient, QueueUrl!), clock: systemClock, logger: silentLogger, newId });
     await expect(service.submitBatch(Array.from({ length: 30 }, () => input))).rejects.toThrow(/unavailable/);
-    const own = new DynamoDbTaskStore(documentClient(), table);
-    const stored = [...(await own.getStatuses(ids.slice(0, 30))).entries()];
+    const taskIds = ids.slice(0, 30); // the tasks' ids are drawn first, then the batch's
+    const stored = [...(await new DynamoDbTaskStore(documentClient(), table).getStatuses(taskIds)).entries()];
     expect(stored.length).toBeGreaterThanOrEqual(25);
     expect(stored.every(([, status]) => status === 'PENDING')).toBe(true);
-    const { Messages: none = [] } = await sqs.send(new ReceiveMessageCommand({ QueueUrl, MaxNumberOfMessages: 10, WaitTimeSeconds: 0 }));
-    expect(none).toEqual([]);
+    return { taskIds, storedIds: stored.map(([id]) => id), queueUrl: QueueUrl! };
+  }
 
-    const healthyQueue = new SqsTaskQueue(sqs, QueueUrl!);
-    const dispatch = createDueTaskDispatcher({ store: own, queue: healthyQueue, clock: systemClock, logger: silentLogger, limit: 100 });
-    expect(await dispatch()).toEqual({ dispatched: 0, handedOff: 30 });
-    expect(await dispatch()).toEqual({ dispatched: 0, handedOff: 0 });
-    const processor = createTaskProcessor({ store: own, queue: healthyQueue, clock: systemClock, logger: silentLogger, kinds: simulatedKinds(0), leaseSeconds: 30, cancelPollMs: 100, retryBaseDelaySeconds: 0, maxReceiveCount: 3 });
+  /** Gives every message in `queueUrl` to a processor working on `table`: the task ids of the messages. */
+  async function processEveryMessage(queueUrl: string, table: string): Promise<string[]> {
+    const store = new DynamoDbTaskStore(documentClient(), table);
+    const processor = createTaskProcessor({ store, queue: new SqsTaskQueue(sqs, queueUrl), clock: systemClock, logger: silentLogger, kinds: simulatedKinds(0), leaseSeconds: 30, cancelPollMs: 100, retryBaseDelaySeconds: 0, maxReceiveCount: 3 });
     const handed: string[] = [];
     for (;;) {
-      const { Messages = [] } = await sqs.send(new ReceiveMessageCommand({ QueueUrl, MaxNumberOfMessages: 10, WaitTimeSeconds: 0, VisibilityTimeout: 60 }));
-      if (Messages.length === 0) break;
+      const { Messages = [] } = await sqs.send(new ReceiveMessageCommand({ QueueUrl: queueUrl, MaxNumberOfMessages: 10, WaitTimeSeconds: 0, VisibilityTimeout: 60 }));
+      if (Messages.length === 0) return [...new Set(handed)].sort();
       for (const message of Messages) {
         handed.push(JSON.parse(message.Body!).task_id);
         await processor.process({ body: message.Body!, receiptHandle: message.ReceiptHandle!, receiveCount: 1 });
       }
     }
+  }
+
+  const expectFailedAsNotAccepted = async (table: string, taskIds: string[]) => {
+    const after = await new DynamoDbTaskStore(documentClient(), table).getSummaries(taskIds);
+    expect(after.map((task) => [task.status, task.error?.code])).toEqual(taskIds.map(() => ['FAILED', 'BATCH_NOT_ACCEPTED']));
+  };
+
+  it('hands its tasks to the processors when the store will not mark them FAILED, and a processor fails each from its message', async () => {
+    const { taskIds, storedIds, queueUrl } = await submitRefusedBatch(tableName, sqs);
     // Every task of the batch got its message, the unstored ones too (a processor finds no task and drops it).
-    expect(handed.sort()).toEqual(ids.slice(0, 30).sort());
-    const after = await own.getSummaries(stored.map(([id]) => id));
-    expect(after.map((task) => [task.status, task.error?.code])).toEqual(stored.map(() => ['FAILED', 'BATCH_NOT_ACCEPTED']));
+    expect(await processEveryMessage(queueUrl, tableName)).toEqual([...taskIds].sort());
+    await expectFailedAsNotAccepted(tableName, storedIds);
+  });
+
+  it('keeps the messages with its abort when the queue refuses them too, and the dispatcher hands them over at its next run', async () => {
+    // A table of its own: the stack's dispatcher would take the hand-off from the shared one first.
+    const table = await createTableLike(documentClient(), tableName, `handoff-it-${randomUUID()}`);
+    const refusingSqs = createSqsClient();
+    failCalls(refusingSqs, (operation) => operation === 'SendMessageBatch' || operation === 'SendMessage');
+    clients.push(refusingSqs);
+    const { taskIds, storedIds, queueUrl } = await submitRefusedBatch(table, refusingSqs);
+    const { Messages: none = [] } = await sqs.send(new ReceiveMessageCommand({ QueueUrl: queueUrl, MaxNumberOfMessages: 10, WaitTimeSeconds: 0 }));
+    expect(none).toEqual([]);
+
+    const dispatch = createDueTaskDispatcher({ store: new DynamoDbTaskStore(documentClient(), table), queue: new SqsTaskQueue(sqs, queueUrl), clock: systemClock, logger: silentLogger, limit: 100 });
+    expect(await dispatch()).toEqual({ dispatched: 0, handedOff: 30 });
+    expect(await dispatch()).toEqual({ dispatched: 0, handedOff: 0 });
+    expect(await processEveryMessage(queueUrl, table)).toEqual([...taskIds].sort());
+    await expectFailedAsNotAccepted(table, storedIds);
   });
 });
 
